@@ -1,7 +1,7 @@
 /**
  * Structured logging (pino): pretty on a TTY, JSON otherwise. Stages take a child logger (per stream) from here.
  */
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { type LevelWithSilent, type Logger, pino } from 'pino';
 
 export type { Logger };
 

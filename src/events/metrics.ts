@@ -61,6 +61,25 @@ export const metrics = {
   }),
 };
 
+for (const source of ['whip', 'call', 'file']) metrics.streams.set({ source }, 0);
+
+/** Removes a stream's labelled series when it ends, so that many short streams do not grow the registry. */
+export function forgetStream(streamId: string): void {
+  metrics.framesIn.remove({ stream: streamId });
+  metrics.framesAnalysed.remove({ stream: streamId });
+  for (const stage of droppedStages.get(streamId) ?? []) metrics.framesDropped.remove({ stream: streamId, stage });
+  droppedStages.delete(streamId);
+}
+
+const droppedStages = new Map<string, Set<string>>();
+/** Counts dropped frames of a stream at a stage (use this rather than metrics.framesDropped directly). */
+export function countDropped(streamId: string, stage: string, n = 1): void {
+  const stages = droppedStages.get(streamId) ?? new Set<string>();
+  droppedStages.set(streamId, stages);
+  stages.add(stage);
+  metrics.framesDropped.inc({ stream: streamId, stage }, n);
+}
+
 /** Times a synchronous or async stage call into microemo_stage_latency_seconds. */
 export async function timed<T>(stage: string, fn: () => T | Promise<T>): Promise<T> {
   const end = metrics.stageLatency.startTimer({ stage });

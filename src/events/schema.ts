@@ -53,9 +53,7 @@ function probsOf<const T extends readonly [string, ...string[]]>(names: T) {
 }
 export const expressionProbsSchema = probsOf(EXPRESSION_CLASSES);
 export const emotionProbsSchema = probsOf(EMOTION_CLASSES);
-export const auSchema = z.object(
-  Object.fromEntries(AU_NAMES.map((n) => [n, prob])) as { [K in AuName]: typeof prob },
-);
+export const auSchema = z.object(Object.fromEntries(AU_NAMES.map((n) => [n, prob])) as { [K in AuName]: typeof prob });
 
 export const boxSchema = z.object({ x: z.number(), y: z.number(), w: z.number().min(0), h: z.number().min(0) });
 export const headPoseSchema = z.object({ yaw: z.number(), pitch: z.number(), roll: z.number() });

@@ -2,7 +2,7 @@
  * Frame-in/frame-out harness for pipeline stages: feed typed inputs, get every output with the index of the
  * input that produced it (flush outputs get index = inputs.length).
  */
-import type { Stage } from '../../src/pipeline/stage.ts';
+import type { Stage } from '../../src/events/stage.ts';
 
 export interface Emitted<O> {
   /** index of the input whose push emitted this output; inputs.length for outputs of flush() */

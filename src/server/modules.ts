@@ -1,0 +1,9 @@
+/**
+ * The feature modules the server runs with, in start order. Each registers its routes, namespaces, readiness
+ * checks and closers on the ServerContext.
+ */
+import type { ServerModule } from './app.ts';
+
+export function defaultModules(): ServerModule[] {
+  return [];
+}
