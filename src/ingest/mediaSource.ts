@@ -45,4 +45,10 @@ export interface MediaSourceEvents {
 export interface MediaSource extends EventEmitter<MediaSourceEvents> {
   readonly info: SourceInfo;
   stop(reason?: EndReason, message?: string): Promise<void>;
+  /**
+   * Sources that can wait (files read as fast as possible) implement these so that a busy pipeline slows the
+   * reader instead of dropping frames; live sources cannot wait and leave them out (the pipeline drops instead).
+   */
+  pause?(): void;
+  resume?(): void;
 }
