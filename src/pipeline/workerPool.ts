@@ -12,7 +12,9 @@ export interface WorkerRequest<P = unknown> {
   kind: string;
   payload: P;
 }
-export type WorkerResponse<R = unknown> = { id: number; ok: true; result: R } | { id: number; ok: false; error: string };
+export type WorkerResponse<R = unknown> =
+  | { id: number; ok: true; result: R }
+  | { id: number; ok: false; error: string };
 
 /**
  * What a worker module exports as `handle`: one function per request kind. A handler returns its result and
@@ -41,7 +43,10 @@ export class WorkerCrashedError extends Error {
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly byKey = new Map<string, Slot>();
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; slot: Slot }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void; slot: Slot }
+  >();
   private nextId = 1;
   private closed = false;
 
