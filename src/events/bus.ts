@@ -21,9 +21,13 @@ export class EventBus {
     this.emitter.setMaxListeners(0);
   }
 
-  /** A publishing handle for one stream; seq starts at `firstSeq` (0, or the next seq when a stream resumes). */
-  stream(streamId: string, room: string, firstSeq = 0): StreamPublisher {
-    return new StreamPublisher(this, streamId, room, firstSeq);
+  /**
+   * A publishing handle for one stream; seq starts at `firstSeq` (0, or the next seq when a stream resumes).
+   * `wall` stamps wall time from the event's media time; the default is the current time. File runs pass a
+   * media-time-based clock so that the same file gives byte-identical events.
+   */
+  stream(streamId: string, room: string, firstSeq = 0, wall: (t: number) => number = () => Date.now()): StreamPublisher {
+    return new StreamPublisher(this, streamId, room, firstSeq, wall);
   }
 
   /** Delivers a complete event (already stamped). Used by StreamPublisher and by replay of recorded streams. */
@@ -55,6 +59,7 @@ export class StreamPublisher {
     readonly streamId: string,
     readonly room: string,
     firstSeq: number,
+    private readonly wall: (t: number) => number,
   ) {
     this.nextSeq = firstSeq;
   }
@@ -77,7 +82,7 @@ export class StreamPublisher {
       streamId: this.streamId,
       room: this.room,
       seq: this.nextSeq,
-      wall: Date.now(),
+      wall: this.wall(payload.t),
     } as unknown as MicroEmoEvent;
     // Validate before taking the seq, so a rejected event leaves no gap.
     const delivered = this.bus.deliver(event);
