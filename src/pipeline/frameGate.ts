@@ -1,0 +1,64 @@
+/**
+ * Backpressure for live video: decides per decoded frame whether the face branch takes it, before the frame is
+ * copied out of the decoder's pooled buffer. Under load it degrades in this order, keeping the face branch at the
+ * source rate for as long as possible: (1) the global branch runs on fewer frames and face.frame events slow
+ * down, (2) the global branch stops, (3) only then are whole frames dropped.
+ */
+export interface FrameGateOptions {
+  /** frames allowed in flight in the worker for one stream before new ones are dropped */
+  maxInflight: number;
+  /** smoothing window for the analysis-time estimate, frames */
+  window: number;
+}
+
+export interface GateDecision {
+  /** analyse this frame's faces */
+  take: boolean;
+  /** also run the global branch (body pose, scene motion) on it */
+  global: boolean;
+  /** current degradation level: 0 none, 1 global every 3rd frame, 2 global off, 3 dropping frames */
+  level: 0 | 1 | 2 | 3;
+}
+
+export class FrameGate {
+  private readonly costs: number[] = [];
+  private level: 0 | 1 | 2 | 3 = 0;
+  private frameCounter = 0;
+  private lastT: number | undefined;
+  private interval = 1 / 30;
+  taken = 0;
+  dropped = 0;
+
+  constructor(private readonly opts: FrameGateOptions = { maxInflight: 2, window: 30 }) {}
+
+  /** Called for each decoded frame with the stream's frames currently in flight. */
+  decide(t: number, inflight: number): GateDecision {
+    if (this.lastT !== undefined && t > this.lastT) this.interval = 0.9 * this.interval + 0.1 * (t - this.lastT);
+    this.lastT = t;
+    this.frameCounter++;
+    if (inflight >= this.opts.maxInflight) {
+      this.dropped++;
+      this.level = 3;
+      return { take: false, global: false, level: 3 };
+    }
+    this.taken++;
+    const global = this.level === 0 || (this.level === 1 && this.frameCounter % 3 === 0);
+    return { take: true, global, level: this.level };
+  }
+
+  /** Reports how long the worker took for a frame (seconds), to steer the degradation level. */
+  report(costS: number): void {
+    this.costs.push(costS);
+    if (this.costs.length > this.opts.window) this.costs.shift();
+    const avg = this.costs.reduce((a, b) => a + b, 0) / this.costs.length;
+    // Ratio of analysis time to the frame interval: above 1 the stream cannot keep up on its own worker.
+    const load = avg / this.interval;
+    if (load > 0.95) this.level = 2;
+    else if (load > 0.7) this.level = Math.max(this.level === 3 ? 2 : this.level, 1) as 1 | 2;
+    else if (load < 0.5) this.level = 0;
+  }
+
+  get degradation(): 0 | 1 | 2 | 3 {
+    return this.level;
+  }
+}
