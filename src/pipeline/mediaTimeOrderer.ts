@@ -37,12 +37,11 @@ export class MediaTimeOrderer<T> {
     return this.watermarks[lane];
   }
 
-  /** Queues an event of `lane` at media time t. */
+  /** Queues an event of `lane` at media time t; a lane's own events imply it has processed up to t. */
   add(lane: number, t: number, item: T): void {
     this.pending.push({ t, lane, order: this.counter++, item });
-    if (this.pending.length > this.maxPending)
-      this.drain(Number.POSITIVE_INFINITY, this.pending.length - this.maxPending);
-    else this.drain(this.low());
+    if (t > this.watermarks[lane]) this.watermarks[lane] = t;
+    this.drain(this.low(), this.pending.length - this.maxPending);
   }
 
   /** Lane has processed everything up to media time t (monotonic; lower values are ignored). */
