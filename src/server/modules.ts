@@ -3,7 +3,8 @@
  * checks and closers on the ServerContext.
  */
 import type { ServerModule } from './app.ts';
+import { attachRedisAdapter } from './scaleOut.ts';
 
 export function defaultModules(): ServerModule[] {
-  return [];
+  return [attachRedisAdapter];
 }
