@@ -17,5 +17,7 @@ for (let i = 0; i < 20000; i++) {
 }
 const p50 = percentile(samples, 50);
 const p95 = percentile(samples, 95);
-console.log(`event bus publish (validated): p50 ${p50.toFixed(4)} ms, p95 ${p95.toFixed(4)} ms over ${received} events`);
+console.log(
+  `event bus publish (validated): p50 ${p50.toFixed(4)} ms, p95 ${p95.toFixed(4)} ms over ${received} events`,
+);
 console.log(JSON.stringify({ suite: 'smoke', metrics: { bus_publish_ms_p50: p50, bus_publish_ms_p95: p95 } }));

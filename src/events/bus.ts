@@ -26,7 +26,12 @@ export class EventBus {
    * `wall` stamps wall time from the event's media time; the default is the current time. File runs pass a
    * media-time-based clock so that the same file gives byte-identical events.
    */
-  stream(streamId: string, room: string, firstSeq = 0, wall: (t: number) => number = () => Date.now()): StreamPublisher {
+  stream(
+    streamId: string,
+    room: string,
+    firstSeq = 0,
+    wall: (t: number) => number = () => Date.now(),
+  ): StreamPublisher {
     return new StreamPublisher(this, streamId, room, firstSeq, wall);
   }
 
