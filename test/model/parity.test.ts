@@ -8,29 +8,9 @@ import * as ort from 'onnxruntime-node';
 import { FACE_EXPRESSION_LABELS } from '../../src/model/faceExpressionNet.ts';
 import { buildModel, MODEL_SPECS, packageRoot, type TfjsModelSpec } from '../../src/model/modelBuild.ts';
 import { loadTfjsModel } from '../../src/model/tfjsWeights.ts';
-import { facePhotos, loadGraphModel, maxAbsDiff, photoRgb, type Tf, tfjs } from './tfjsReference.ts';
+import { facePhotos, humanPreprocess, loadGraphModel, maxAbsDiff, photoRgb, type Tf, tfjs } from './tfjsReference.ts';
 
 const TOL = 1e-3;
-
-/** Pre-processing as Human feeds each model (value ranges matter for a meaningful parity check). */
-function preprocess(name: string, rgb: Uint8Array): Float32Array | Int32Array {
-  switch (name) {
-    case 'blazeface':
-      return Float32Array.from(rgb, (v) => v / 127.5 - 1);
-    case 'movenet':
-      return Int32Array.from(rgb);
-    case 'emotion': {
-      const g = new Float32Array(rgb.length / 3);
-      for (let i = 0; i < g.length; i++) {
-        const grey = 0.2989 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2];
-        g[i] = (grey / 255 - 0.5) * 2;
-      }
-      return g;
-    }
-    default:
-      return Float32Array.from(rgb, (v) => v / 255);
-  }
-}
 
 let tf: Tf;
 let photos: string[];
@@ -53,7 +33,7 @@ for (const spec of MODEL_SPECS.filter((s): s is TfjsModelSpec => s.kind === 'tfj
     const [, h, w, c] = input.shape as number[];
     try {
       for (const photo of photos.slice(0, PHOTOS_PER_MODEL[spec.name] ?? 2)) {
-        const data = preprocess(spec.name, await photoRgb(photo, w, h));
+        const data = humanPreprocess(spec.name, await photoRgb(photo, w, h));
         assert.equal(data.length, h * w * c);
         const out = await session.run({ [input.name]: new ort.Tensor(input.dtype as 'float32', data, [1, h, w, c]) });
         // the tfjs tensors behind each ONNX output (extra outputs with a reduction are recomputed in tfjs)

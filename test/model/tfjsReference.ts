@@ -75,3 +75,25 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { diff: 
   }
   return { diff, scale };
 }
+
+/** Pre-processing as Human feeds each model (value ranges matter for a meaningful parity check and benchmark). */
+export function humanPreprocess(name: string, rgb: Uint8Array): Float32Array | Int32Array {
+  switch (name) {
+    case 'blazeface':
+      return Float32Array.from(rgb, (v) => v / 127.5 - 1);
+    case 'movenet':
+      return Int32Array.from(rgb);
+    case 'faceexpression':
+      return Float32Array.from(rgb);
+    case 'emotion': {
+      const g = new Float32Array(rgb.length / 3);
+      for (let i = 0; i < g.length; i++) {
+        const grey = 0.2989 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2];
+        g[i] = (grey / 255 - 0.5) * 2;
+      }
+      return g;
+    }
+    default:
+      return Float32Array.from(rgb, (v) => v / 255);
+  }
+}
