@@ -490,9 +490,24 @@ class Converter {
         this.set(g.node('Mul', [x, x], [out])[0], this.dtypeOf(x));
         return;
       }
-      case 'Prelu':
+      case 'Prelu': {
+        const alpha = this.constOf(ins[1]);
+        // a [1,1,C] slope means an NHWC feature map: run it channel-first like the fused form (transposes cancel)
+        if (
+          alpha &&
+          alpha.shape.length === 3 &&
+          alpha.shape[0] === 1 &&
+          alpha.shape[1] === 1 &&
+          alpha.data.length > 1
+        ) {
+          const x = this.g.op('Transpose', [this.ref(ins[0])], { perm: TO_NCHW }, `${out}/nchw`);
+          const y = this.preluAsConvs(x, ins[1], alpha.data as Float32Array, `${out}/prelu`);
+          this.set(this.g.node('Transpose', [y], [out], { perm: TO_NHWC })[0], 'float32');
+          return;
+        }
         binary('PRelu');
         return;
+      }
       case 'Add':
       case 'AddV2':
       case 'BiasAdd':
@@ -614,14 +629,36 @@ class Converter {
         const alpha = this.constOf(extra[0]);
         if (!alpha) this.fail('PRelu slope must be a constant');
         const data = alpha.data as Float32Array;
-        const slope = nchw
-          ? this.derivedFloat(extra[0], 'chw', data, data.length === 1 ? [1] : [data.length, 1, 1])
-          : this.ref(extra[0]);
+        if (nchw && data.length > 1) return this.preluAsConvs(y, extra[0], data, name);
+        const slope = nchw ? this.derivedFloat(extra[0], 'chw', data, [1]) : this.ref(extra[0]);
         return g.node('PRelu', [y, slope], [name])[0];
       }
       default:
         this.fail(`fused activation ${act} is not supported`);
     }
+  }
+
+  /**
+   * Per-channel PRelu on an NCHW map as prelu(x) = relu(x) + (−α)·relu(−x), the two scalings being depthwise 1×1
+   * convolutions. onnxruntime's PRelu with a [C,1,1] slope takes a slow generic-broadcast path (over half of
+   * facemesh's time) and cannot stay in its blocked NCHWc layout, while Relu/Conv/Add can; the result is bitwise
+   * the same (x for x > 0, α·x otherwise).
+   */
+  private preluAsConvs(x: string, alphaName: string, alpha: Float32Array, out: string): string {
+    const g = this.g;
+    const c = alpha.length;
+    const minusOne = this.derivedFloat(alphaName, 'dw_neg', new Float32Array(c).fill(-1), [c, 1, 1, 1]);
+    const minusAlpha = this.derivedFloat(
+      alphaName,
+      'dw_neg_alpha',
+      alpha.map((v) => -v),
+      [c, 1, 1, 1],
+    );
+    const conv = { kernel_shape: [1, 1], group: c };
+    const pos = g.op('Relu', [x], {}, `${out}/pos`);
+    const neg = g.op('Relu', [g.op('Conv', [x, minusOne], conv, `${out}/negx`)], {}, `${out}/neg`);
+    const scaled = g.op('Conv', [neg, minusAlpha], conv, `${out}/neg_scaled`);
+    return g.node('Add', [pos, scaled], [out])[0];
   }
 
   private derivedScalar(key: string, v: number): string {
