@@ -4,7 +4,6 @@ import * as ort from 'onnxruntime-node';
 import { convertTfjsGraph } from '../../src/model/tfjsConverter.ts';
 import { decodeWeights, type TfjsModelJson } from '../../src/model/tfjsWeights.ts';
 
-
 function fakeModel(op: string): TfjsModelJson {
   return {
     format: 'graph-model',
