@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -75,6 +75,25 @@ describe('model build', () => {
     const none = verifyModels(join(b, 'nowhere'));
     assert.equal(none.ok, false);
     assert.match(none.problems[0].message, /manifest\.json is missing/);
+  });
+
+  it('verify reports models built from another package version as stale', () => {
+    const c = mkdtempSync(join(tmpdir(), 'microemo-models-c-'));
+    try {
+      buildModels({ outDir: c, only: ['emotion'] });
+      const path = join(c, 'manifest.json');
+      const m = JSON.parse(readFileSync(path, 'utf8'));
+      m.models.emotion.source.version = '0.0.1';
+      writeFileSync(path, JSON.stringify(m));
+      const r = verifyModels(c, ['emotion']);
+      assert.deepEqual(
+        r.problems.map((p) => p.kind),
+        ['stale'],
+      );
+      assert.match(r.problems[0].message, /built from @vladmandic\/human@0\.0\.1/);
+    } finally {
+      rmSync(c, { recursive: true, force: true });
+    }
   });
 
   it('`microemo models verify` exits non-zero with a one-line reason', () => {
