@@ -153,6 +153,8 @@ class Converter {
   private readonly dtypes = new Map<string, DType>();
   private readonly consts = new Map<string, DecodedWeight>();
   private readonly emitted = new Map<string, string>();
+  /** Static [H, W] of NHWC feature maps where known (lets SAME padding become explicit pads). */
+  private readonly spatial = new Map<string, [number, number]>();
   private node: TfjsNode = { name: '', op: '' };
 
   constructor(
@@ -240,11 +242,15 @@ class Converter {
         const dims = n.attr?.shape?.shape?.dim ?? [];
         const shape: Dim[] = dims.map((d) => (Number(d.size) < 0 ? batch : Number(d.size)));
         this.g.input(n.name, dtype, shape);
+        if (shape.length === 4 && typeof shape[1] === 'number' && typeof shape[2] === 'number') {
+          this.spatial.set(n.name, [shape[1], shape[2]]);
+        }
         this.set(n.name, dtype);
         inputs.push({ name: n.name, dtype, shape });
         continue;
       }
       this.convertNode(n);
+      this.inferSpatial(n);
     }
     const outputs = this.declareOutputs();
     return { bytes: this.g.toBytes(), inputs, outputs };
@@ -556,15 +562,104 @@ class Converter {
   }
 
   /** ONNX padding attributes for TF padding modes (SAME pads the extra pixel at the end, as SAME_UPPER does). */
+  /** Kernel, stride and dilation along H and W of a conv or pool node. */
+  private window(n: TfjsNode): { k: [number, number]; s: [number, number]; d: [number, number] } {
+    const a = n.attr ?? {};
+    const s = attrInts(a.strides);
+    const d = attrInts(a.dilations);
+    let k: number[];
+    if (a.ksize) k = attrInts(a.ksize).slice(1, 3);
+    else k = (this.constOf(this.inputsOf(n)[1])?.shape ?? [1, 1]).slice(0, 2);
+    return { k: [k[0], k[1]], s: [s[1] ?? 1, s[2] ?? 1], d: d.length ? [d[1], d[2]] : [1, 1] };
+  }
+
+  /**
+   * ONNX padding for a TF padding mode. SAME becomes explicit pads when the input size is known (TF puts the odd
+   * pixel at the end, as SAME_UPPER does): onnxruntime keeps explicitly padded pools in its blocked NCHWc layout
+   * but not auto_pad ones, which costs a layout round trip per pool.
+   */
   private padAttrs(n: TfjsNode): { auto_pad?: string; pads?: number[] } {
     const padding = b64(n.attr?.padding?.s);
-    if (padding === 'SAME') return { auto_pad: 'SAME_UPPER' };
-    if (padding === 'VALID') return { auto_pad: 'VALID' };
+    if (padding === 'SAME') {
+      const hw = this.spatial.get(this.inputsOf(n)[0]);
+      if (!hw) return { auto_pad: 'SAME_UPPER' };
+      const { k, s, d } = this.window(n);
+      const before: number[] = [];
+      const after: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const out = Math.ceil(hw[i] / s[i]);
+        const total = Math.max((out - 1) * s[i] + (k[i] - 1) * d[i] + 1 - hw[i], 0);
+        before.push(Math.floor(total / 2));
+        after.push(total - Math.floor(total / 2));
+      }
+      return { pads: [...before, ...after] };
+    }
+    if (padding === 'VALID') return { pads: [0, 0, 0, 0] };
     if (padding === 'EXPLICIT') {
       const p = attrInts(n.attr?.explicit_paddings);
       return { pads: [p[2], p[4], p[3], p[5]] };
     }
     this.fail(`padding ${padding} is not supported`);
+  }
+
+  /** Propagates static [H, W] through the node just converted (unknown stays unknown). */
+  private inferSpatial(n: TfjsNode): void {
+    const ins = this.inputsOf(n);
+    const first = ins.map((t) => this.spatial.get(t)).find((x) => x);
+    switch (n.op) {
+      case 'Conv2D':
+      case '_FusedConv2D':
+      case 'DepthwiseConv2dNative':
+      case 'FusedDepthwiseConv2dNative':
+      case 'MaxPool':
+      case 'AvgPool': {
+        const hw = this.spatial.get(ins[0]);
+        if (!hw) return;
+        const { k, s, d } = this.window(n);
+        const pads = this.padAttrs(n).pads;
+        if (!pads) return;
+        const out = [0, 1].map((i) => Math.floor((hw[i] + pads[i] + pads[i + 2] - ((k[i] - 1) * d[i] + 1)) / s[i]) + 1);
+        this.spatial.set(n.name, [out[0], out[1]]);
+        return;
+      }
+      case 'Pad':
+      case 'PadV2': {
+        const hw = this.spatial.get(ins[0]);
+        const p = this.constOf(ins[1]) ? this.constInts(ins[1]) : undefined;
+        if (hw && p && p.length === 8) this.spatial.set(n.name, [hw[0] + p[2] + p[3], hw[1] + p[4] + p[5]]);
+        return;
+      }
+      case 'ResizeBilinear': {
+        const size = this.constOf(ins[1]) ? this.constInts(ins[1]) : undefined;
+        if (size?.length === 2) this.spatial.set(n.name, [size[0], size[1]]);
+        return;
+      }
+      case 'ConcatV2': {
+        const axis = this.constInts(ins[ins.length - 1])[0];
+        if (first && (axis === 3 || axis === -1)) this.spatial.set(n.name, first);
+        return;
+      }
+      case 'Identity':
+      case 'Relu':
+      case 'Relu6':
+      case 'Elu':
+      case 'LeakyRelu':
+      case 'Prelu':
+      case 'Sigmoid':
+      case 'Tanh':
+      case 'Add':
+      case 'AddV2':
+      case 'BiasAdd':
+      case 'Sub':
+      case 'Mul':
+      case 'RealDiv':
+      case 'Minimum':
+      case 'Maximum':
+        // elementwise: inputs either share the map's size or broadcast constants over it
+        if (first) this.spatial.set(n.name, first);
+        return;
+      default:
+    }
   }
 
   private conv(n: TfjsNode, ins: string[]): void {
