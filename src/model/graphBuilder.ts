@@ -178,6 +178,7 @@ export class GraphBuilder {
   private readonly valueInfos: Onnx.ValueInfoProto[] = [];
   /** Every tensor name defined so far (inputs, initializers, node outputs) → true. */
   private readonly defined = new Set<string>();
+  private readonly reserved = new Set<string>();
   private readonly initData = new Map<string, { data: TensorData; dims: readonly number[] }>();
   private readonly counters = new Map<string, number>();
   private nodeCount = 0;
@@ -189,11 +190,19 @@ export class GraphBuilder {
     this.opset = options.opset ?? DEFAULT_OPSET;
   }
 
-  /** A fresh tensor/node name `prefix`, `prefix_1`, … that collides with nothing defined so far. */
+  /**
+   * Marks names that callers will define themselves later (e.g. a converted model's own tensor names), so that
+   * `name()` never hands them out.
+   */
+  reserve(names: Iterable<string>): void {
+    for (const n of names) this.reserved.add(n);
+  }
+
+  /** A fresh tensor/node name `prefix`, `prefix_1`, … that collides with nothing defined or reserved so far. */
   name(prefix: string): string {
     let n = this.counters.get(prefix) ?? 0;
     let candidate = n === 0 ? prefix : `${prefix}_${n}`;
-    while (this.defined.has(candidate)) {
+    while (this.defined.has(candidate) || this.reserved.has(candidate)) {
       n++;
       candidate = `${prefix}_${n}`;
     }

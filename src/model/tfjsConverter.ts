@@ -206,10 +206,11 @@ class Converter {
     if (done) return done;
     const data = c.dtype === 'float32' ? (c.data as Float32Array) : c.dtype === 'int32' ? (c.data as Int32Array) : null;
     if (!data) this.fail(`constant ${t} has unsupported dtype ${c.dtype}`);
-    this.g.initializer(t, data, c.shape);
-    this.dtypes.set(t, c.dtype as DType);
-    this.emitted.set(t, t);
-    return t;
+    // a helper tensor may already carry the constant's name (e.g. an int64 copy of a shape): take a fresh one
+    const name = this.g.initializer(this.g.has(t) ? this.g.name(t) : t, data, c.shape);
+    this.dtypes.set(name, c.dtype as DType);
+    this.emitted.set(t, name);
+    return name;
   }
 
   private i64(prefix: string, values: readonly number[]): string {
@@ -229,7 +230,10 @@ class Converter {
   convert(): ConvertedModel {
     const inputs: TensorInfo[] = [];
     const batch = this.opts.batchDim ?? 'batch';
-    for (const n of this.model.modelTopology.node) {
+    const nodes = topoSort(this.model.modelTopology.node);
+    // the model's own tensor names (node outputs) are defined as they are converted; helpers must not take them
+    this.g.reserve(nodes.filter((n) => n.op !== 'Const').map((n) => n.name));
+    for (const n of nodes) {
       this.node = n;
       if (n.op === 'Const') {
         const w = this.weights.get(n.name);
@@ -820,6 +824,37 @@ class Converter {
     }
     this.set(this.activation(act, y, act === 'Prelu' ? [ins[3]] : [], n.name, false), 'float32');
   }
+}
+
+/**
+ * Nodes in an order where every input comes first (tfjs does not promise one), keeping the file's order otherwise.
+ * Inputs produced by no node are left for the converter to report.
+ */
+function topoSort(nodes: readonly TfjsNode[]): TfjsNode[] {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const state = new Map<string, 1 | 2>();
+  const out: TfjsNode[] = [];
+  const visit = (root: TfjsNode) => {
+    // iterative DFS: graphs can be deeper than the JS call stack likes
+    const stack: [TfjsNode, number][] = [[root, 0]];
+    state.set(root.name, 1);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const inputs = top[0].input ?? [];
+      if (top[1] < inputs.length) {
+        const dep = byName.get(inputs[top[1]++].replace(/^\^/, '').replace(/:\d+$/, ''));
+        if (!dep || state.has(dep.name)) continue;
+        state.set(dep.name, 1);
+        stack.push([dep, 0]);
+      } else {
+        stack.pop();
+        state.set(top[0].name, 2);
+        out.push(top[0]);
+      }
+    }
+  };
+  for (const n of nodes) if (!state.has(n.name)) visit(n);
+  return out;
 }
 
 /** Converts a decoded TFJS graph model to ONNX bytes plus the declared inputs/outputs. */

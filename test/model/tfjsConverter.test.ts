@@ -70,3 +70,16 @@ test('converter: float16 weights decode like tfjs', () => {
   assert.ok(Math.abs(v[2] - 0.333251953125) < 1e-9);
   assert.ok(Math.abs(v[3] - 2 ** -24) < 1e-12);
 });
+
+test('converter: nodes listed out of order convert to the same graph', () => {
+  const m = fakeModel('Relu');
+  const shuffled: TfjsModelJson = {
+    ...m,
+    modelTopology: { node: [...m.modelTopology.node].reverse() },
+  };
+  const w = decodeWeights(m.weightsManifest, SHARD);
+  assert.deepEqual(
+    Buffer.from(convertTfjsGraph(shuffled, w, { name: 'fake' }).bytes),
+    Buffer.from(convertTfjsGraph(m, w, { name: 'fake' }).bytes),
+  );
+});
