@@ -155,6 +155,8 @@ class Converter {
   private readonly emitted = new Map<string, string>();
   /** Static [H, W] of NHWC feature maps where known (lets SAME padding become explicit pads). */
   private readonly spatial = new Map<string, [number, number]>();
+  /** Channel count (last axis) of NHWC feature maps where known. */
+  private readonly channels = new Map<string, number>();
   private node: TfjsNode = { name: '', op: '' };
 
   constructor(
@@ -248,6 +250,7 @@ class Converter {
         this.g.input(n.name, dtype, shape);
         if (shape.length === 4 && typeof shape[1] === 'number' && typeof shape[2] === 'number') {
           this.spatial.set(n.name, [shape[1], shape[2]]);
+          if (typeof shape[3] === 'number') this.channels.set(n.name, shape[3]);
         }
         this.set(n.name, dtype);
         inputs.push({ name: n.name, dtype, shape });
@@ -347,6 +350,11 @@ class Converter {
           ...Array.from({ length: rank }, (_, i) => p[2 * i]),
           ...Array.from({ length: rank }, (_, i) => p[2 * i + 1]),
         ];
+        const c = this.channels.get(ins[0]);
+        if (n.op === 'Pad' && c && p.length === 8 && p.slice(0, 7).every((v) => v === 0) && p[7] > 0) {
+          this.channelPad(ins[0], c, p[7], out);
+          return;
+        }
         const value = n.op === 'PadV2' ? this.ref(ins[2]) : '';
         this.set(
           g.node('Pad', [this.ref(ins[0]), this.i64('pads', pads), value], [out], { mode: 'constant' })[0],
@@ -606,9 +614,80 @@ class Converter {
     this.fail(`padding ${padding} is not supported`);
   }
 
-  /** Propagates static [H, W] through the node just converted (unknown stays unknown). */
+  /**
+   * Zero-padding of the channel axis (BlazeFace/FaceMesh residuals widening 24 → 48 channels) as a 1×1 convolution
+   * with identity weights: exact (x·1 + Σ 0·y), and a Conv keeps the residual Add inside onnxruntime's blocked NCHWc
+   * layout where a Pad forces a layout round trip for every block after it.
+   */
+  private channelPad(x: string, c: number, extra: number, out: string): void {
+    const g = this.g;
+    const w = new Float32Array((c + extra) * c);
+    for (let i = 0; i < c; i++) w[i * c + i] = 1;
+    const wName = g.initializer(g.name(`${out}/identity`), w, [c + extra, c, 1, 1]);
+    const xt = g.op('Transpose', [this.ref(x)], { perm: TO_NCHW }, `${out}/nchw`);
+    const y = g.op('Conv', [xt, wName], { kernel_shape: [1, 1] }, `${out}/conv`);
+    this.set(g.node('Transpose', [y], [out], { perm: TO_NHWC })[0], 'float32');
+  }
+
+  private inferChannels(n: TfjsNode, ins: string[]): void {
+    const firstC = ins.map((t) => this.channels.get(t)).find((x) => x !== undefined);
+    switch (n.op) {
+      case 'Conv2D':
+      case '_FusedConv2D':
+      case 'DepthwiseConv2dNative':
+      case 'FusedDepthwiseConv2dNative': {
+        const f = this.constOf(ins[1]);
+        if (f?.shape.length === 4)
+          this.channels.set(n.name, n.op.includes('Depthwise') ? f.shape[2] * f.shape[3] : f.shape[3]);
+        return;
+      }
+      case 'Pad':
+      case 'PadV2': {
+        const c = this.channels.get(ins[0]);
+        const p = this.constOf(ins[1]) ? this.constInts(ins[1]) : undefined;
+        if (c !== undefined && p?.length === 8) this.channels.set(n.name, c + p[6] + p[7]);
+        return;
+      }
+      case 'ConcatV2': {
+        const axis = this.constInts(ins[ins.length - 1])[0];
+        const cs = ins.slice(0, -1).map((t) => this.channels.get(t));
+        if ((axis === 3 || axis === -1) && cs.every((c) => c !== undefined)) {
+          this.channels.set(
+            n.name,
+            (cs as number[]).reduce((a, b) => a + b, 0),
+          );
+        }
+        return;
+      }
+      case 'MaxPool':
+      case 'AvgPool':
+      case 'ResizeBilinear':
+      case 'Identity':
+      case 'Relu':
+      case 'Relu6':
+      case 'Elu':
+      case 'LeakyRelu':
+      case 'Prelu':
+      case 'Sigmoid':
+      case 'Tanh':
+      case 'Add':
+      case 'AddV2':
+      case 'BiasAdd':
+      case 'Sub':
+      case 'Mul':
+      case 'RealDiv':
+      case 'Minimum':
+      case 'Maximum':
+        if (firstC !== undefined && this.spatial.has(ins[0])) this.channels.set(n.name, firstC);
+        return;
+      default:
+    }
+  }
+
+  /** Propagates static [H, W] and channel counts through the node just converted (unknown stays unknown). */
   private inferSpatial(n: TfjsNode): void {
     const ins = this.inputsOf(n);
+    this.inferChannels(n, ins);
     const first = ins.map((t) => this.spatial.get(t)).find((x) => x);
     switch (n.op) {
       case 'Conv2D':
