@@ -3,8 +3,9 @@
  * checks and closers on the ServerContext.
  */
 import type { ServerModule } from './app.ts';
+import { modelsReady } from './modelsReady.ts';
 import { attachRedisAdapter } from './scaleOut.ts';
 
 export function defaultModules(): ServerModule[] {
-  return [attachRedisAdapter];
+  return [attachRedisAdapter, modelsReady];
 }
