@@ -1,0 +1,283 @@
+/**
+ * File source: any ffmpeg-readable file → the same timestamped RGB frames and 16 kHz mono PCM as a live stream.
+ * Video and audio are decoded by two ffmpeg children (one per output pipe). Frame times come from ffmpeg's
+ * `showinfo` (the frame's own pts, so variable frame rate is kept); audio is resampled to start at t = 0 and its
+ * time is counted in samples. Read as fast as the consumer allows (pause/resume) or paced in real time.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { resolveFfmpeg } from './ffmpegPath.ts';
+import type { EndReason, MediaSource, MediaSourceEvents, SourceInfo } from './mediaSource.ts';
+import { probeMedia } from './probeMedia.ts';
+import { RawFrameReader } from './rawFrameReader.ts';
+
+export interface FileSourceOptions {
+  streamId: string;
+  room: string;
+  /** long side of the frames handed out, pixels (aspect kept, even sizes) */
+  longSide?: number;
+  /** pace output at the media rate instead of as fast as possible */
+  realtime?: boolean;
+  ffmpegPath?: string;
+  /** samples per audio chunk (default 512 = 32 ms, the VAD's chunk) */
+  audioChunk?: number;
+}
+
+/** Output size with the long side scaled to `longSide` (never upscaled), both even. */
+export function analysisSize(width: number, height: number, longSide: number): { width: number; height: number } {
+  const s = Math.min(1, longSide / Math.max(width, height));
+  const even = (x: number) => Math.max(2, 2 * Math.round((x * s) / 2));
+  return { width: even(width), height: even(height) };
+}
+
+export async function openFileSource(path: string, opts: FileSourceOptions): Promise<FileSource> {
+  const ffmpeg = resolveFfmpeg(opts.ffmpegPath);
+  const probe = await probeMedia(ffmpeg, path);
+  const size = probe.video ? analysisSize(probe.video.width, probe.video.height, opts.longSide ?? 640) : null;
+  return new FileSource(path, ffmpeg, opts, probe.durationS, size, {
+    kind: 'file',
+    streamId: opts.streamId,
+    room: opts.room,
+    video: probe.video && size ? { codec: probe.video.codec, width: size.width, height: size.height } : null,
+    audio: probe.audio ? { codec: probe.audio.codec, sampleRate: 16000 } : null,
+  });
+}
+
+export class FileSource extends EventEmitter<MediaSourceEvents> implements MediaSource {
+  private readonly children: ChildProcess[] = [];
+  private readonly ptsQueue: number[] = [];
+  private readonly frameQueue: { buf: Uint8Array; index: number }[] = [];
+  private stderrTail = '';
+  private ended = false;
+  private paused = false;
+  private startWall = 0;
+  private pacing: NodeJS.Timeout | undefined;
+  private open = 0;
+  private framesOut = 0;
+  private lastT = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly ffmpeg: string,
+    private readonly opts: FileSourceOptions,
+    readonly durationS: number | null,
+    private readonly size: { width: number; height: number } | null,
+    readonly info: SourceInfo,
+  ) {
+    super();
+  }
+
+  /** Starts decoding; listeners should be attached first. */
+  start(): void {
+    this.startWall = performance.now();
+    if (this.size) this.startVideo(this.size);
+    if (this.info.audio) this.startAudio();
+    if (!this.size && !this.info.audio) void this.finish('error', 'nothing to decode');
+  }
+
+  get framesEmitted(): number {
+    return this.framesOut;
+  }
+
+  private spawn(args: string[]): ChildProcess {
+    const child = spawn(this.ffmpeg, ['-hide_banner', '-nostdin', '-i', this.path, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.children.push(child);
+    this.open++;
+    child.on('close', (code) => {
+      this.open--;
+      this.onChildClosed(code);
+    });
+    child.on('error', (err) => void this.finish('error', `ffmpeg failed to start: ${err.message}`));
+    return child;
+  }
+
+  private startVideo(size: { width: number; height: number }): void {
+    const { width, height } = size;
+    const child = this.spawn([
+      '-map',
+      '0:v:0',
+      '-vf',
+      `scale=${width}:${height},showinfo`,
+      '-vsync',
+      'passthrough',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      'pipe:1',
+    ]);
+    const reader = new RawFrameReader(width * height * 3, (buf, index) => {
+      // The reader's pool is reused: keep a private copy only while the frame waits for its pts or its time.
+      this.frameQueue.push({ buf: buf.slice(), index });
+      this.drain();
+    });
+    child.stdout?.on('data', (chunk: Buffer) => reader.push(chunk));
+    let line = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      line += d.toString();
+      let nl = line.indexOf('\n');
+      while (nl >= 0) {
+        this.onStderrLine(line.slice(0, nl));
+        line = line.slice(nl + 1);
+        nl = line.indexOf('\n');
+      }
+    });
+  }
+
+  private onStderrLine(l: string): void {
+    const m = /showinfo.* n:\s*\d+ .*pts_time:\s*(-?[\d.]+)/.exec(l);
+    if (m) {
+      this.ptsQueue.push(Math.max(0, Number(m[1])));
+      this.drain();
+      return;
+    }
+    if (/showinfo/.test(l)) return;
+    this.stderrTail = (this.stderrTail + l + '\n').slice(-4000);
+  }
+
+  private startAudio(): void {
+    const chunk = this.opts.audioChunk ?? 512;
+    const child = this.spawn([
+      '-map',
+      '0:a:0',
+      '-af',
+      'aresample=async=1:first_pts=0',
+      '-ac',
+      '1',
+      '-ar',
+      '16000',
+      '-f',
+      'f32le',
+      'pipe:1',
+    ]);
+    let samples = 0;
+    const pending = new Float32Array(chunk);
+    let filled = 0;
+    let carry = Buffer.alloc(0);
+    const emitChunk = (data: Float32Array) => {
+      if (this.ended) return;
+      this.emit('audio', { t: samples / 16000, samples: data });
+      samples += data.length;
+    };
+    child.stdout?.on('data', (d: Buffer) => {
+      let buf = carry.length ? Buffer.concat([carry, d]) : d;
+      const usable = buf.length - (buf.length % 4);
+      carry = Buffer.from(buf.subarray(usable));
+      buf = buf.subarray(0, usable);
+      const f = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + usable));
+      let off = 0;
+      while (off < f.length) {
+        const n = Math.min(chunk - filled, f.length - off);
+        pending.set(f.subarray(off, off + n), filled);
+        filled += n;
+        off += n;
+        if (filled === chunk) {
+          emitChunk(pending.slice());
+          filled = 0;
+        }
+      }
+    });
+    child.stdout?.on('end', () => {
+      if (filled > 0) emitChunk(pending.slice(0, filled));
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      this.stderrTail = (this.stderrTail + d.toString()).slice(-4000);
+    });
+  }
+
+  /** Emits queued frames whose pts is known (and, when paced, whose time has come). */
+  private drain(): void {
+    while (!this.ended && !this.paused && this.frameQueue.length && this.ptsQueue.length) {
+      const t = this.ptsQueue[0];
+      if (this.opts.realtime) {
+        const wait = this.startWall + t * 1000 - performance.now();
+        if (wait > 1) {
+          this.pacing ??= setTimeout(() => {
+            this.pacing = undefined;
+            this.drain();
+          }, wait);
+          this.setVideoFlow(false);
+          return;
+        }
+      }
+      this.ptsQueue.shift();
+      const { buf, index } = this.frameQueue.shift()!;
+      this.lastT = t;
+      this.framesOut++;
+      this.emit('video', { t, width: this.size!.width, height: this.size!.height, rgb: buf, index });
+    }
+    // Bound what waits in memory: stop reading ffmpeg while frames queue up.
+    this.setVideoFlow(this.frameQueue.length < 3 && !this.paused);
+    if (this.open === 0 && this.frameQueue.length === 0) void this.finishAfterChildren();
+  }
+
+  private setVideoFlow(on: boolean): void {
+    const out = this.children[0]?.stdout;
+    if (!out || !this.size) return;
+    if (on && out.isPaused()) out.resume();
+    if (!on && !out.isPaused()) out.pause();
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.setVideoFlow(false);
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.drain();
+  }
+
+  private exitCodes: (number | null)[] = [];
+
+  private onChildClosed(code: number | null): void {
+    this.exitCodes.push(code);
+    if (this.open === 0) this.drain();
+    if (this.open === 0 && this.frameQueue.length === 0) void this.finishAfterChildren();
+  }
+
+  private finishAfterChildren(): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    const failed = this.exitCodes.some((c) => c !== 0);
+    const truncated = /partial file|Invalid data found|moov atom not found|corrupt/i.test(this.stderrTail);
+    if (failed || truncated) {
+      const lines = this.stderrTail.trim().split('\n').filter(Boolean);
+      const detail =
+        lines.filter((l) => /partial file|Invalid data|moov atom|corrupt|error/i.test(l)).at(-1) ??
+        lines.at(-1) ??
+        'ffmpeg failed';
+      const what = truncated ? 'truncated or corrupt file' : 'decoding failed';
+      return this.finish(
+        'error',
+        `${this.path}: ${what} after ${this.framesOut} frames (t=${this.lastT.toFixed(2)} s): ${detail}`,
+      );
+    }
+    return this.finish('eof');
+  }
+
+  private finish(reason: EndReason, message?: string): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    this.ended = true;
+    clearTimeout(this.pacing);
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    this.frameQueue.length = 0;
+    this.emit('end', reason, message);
+    return Promise.resolve();
+  }
+
+  async stop(reason: EndReason = 'deleted', message?: string): Promise<void> {
+    await this.finish(reason, message);
+    await Promise.all(
+      this.children.map(
+        (c) =>
+          new Promise<void>((r) => {
+            if (c.exitCode !== null || c.signalCode !== null) return r();
+            c.once('close', () => r());
+          }),
+      ),
+    );
+  }
+}
