@@ -1,0 +1,71 @@
+/**
+ * Runs the live pipeline on a file: the same stages and events as a live stream, read as fast as analysis goes
+ * (or paced in real time), with wall time derived from media time so that the same file gives the same events.
+ */
+import { availableParallelism } from 'node:os';
+import { basename, extname } from 'node:path';
+import { EventBus } from '../events/bus.ts';
+import { rootLogger } from '../events/logger.ts';
+import type { EventType, MicroEmoEvent } from '../events/schema.ts';
+import { openFileSource } from '../ingest/fileSource.ts';
+import { defaultBranches } from './branchFactory.ts';
+import { PipelineManager } from './pipelineManager.ts';
+import type { VisionWorkerInit } from './visionWorker.ts';
+import { WorkerPool } from './workerPool.ts';
+
+export interface AnalyzeFileOptions {
+  streamId?: string;
+  room?: string;
+  realtime?: boolean;
+  faceFrameHz?: number;
+  longSide?: number;
+  modelsDir?: string;
+  ffmpegPath?: string;
+  onEvent: (e: MicroEmoEvent) => void;
+  onProgress?: (t: number, durationS: number | null) => void;
+}
+
+export interface AnalyzeResult {
+  events: number;
+  byType: Partial<Record<EventType, number>>;
+  endReason: string;
+  message?: string;
+  durationS: number | null;
+}
+
+export async function analyzeFile(path: string, opts: AnalyzeFileOptions): Promise<AnalyzeResult> {
+  const streamId = opts.streamId ?? basename(path, extname(path));
+  const room = opts.room ?? 'file';
+  const source = await openFileSource(path, {
+    streamId,
+    room,
+    realtime: opts.realtime,
+    longSide: opts.longSide,
+    ffmpegPath: opts.ffmpegPath,
+  });
+  const bus = new EventBus();
+  const init: VisionWorkerInit = { modelsDir: opts.modelsDir };
+  // One stream uses one worker (its face state lives there); more would only cost memory.
+  const pool = new WorkerPool(new URL('./visionWorker.ts', import.meta.url), Math.min(1, availableParallelism()), init);
+  const byType: Partial<Record<EventType, number>> = {};
+  let events = 0;
+  let ended: { reason: string; message?: string } = { reason: 'eof' };
+  bus.on((e) => {
+    events++;
+    byType[e.type] = (byType[e.type] ?? 0) + 1;
+    if (e.type === 'stream.ended') ended = { reason: e.reason, message: e.message };
+    opts.onEvent(e);
+  });
+  const manager = new PipelineManager(bus, pool, defaultBranches(), rootLogger());
+  try {
+    const pipeline = manager.attach(source, { mode: 'file', faceFrameHz: opts.faceFrameHz ?? 10 }, (t) =>
+      Math.round(t * 1000),
+    );
+    if (opts.onProgress) source.on('video', (f) => opts.onProgress?.(f.t, source.durationS));
+    source.start();
+    await pipeline.done;
+  } finally {
+    await pool.close();
+  }
+  return { events, byType, endReason: ended.reason, message: ended.message, durationS: source.durationS };
+}

@@ -1,0 +1,359 @@
+/**
+ * One stream's analysis, from a MediaSource to events on the bus:
+ *
+ *   audio chunk ─ AudioBranch (VAD, prosody) ─ utterance.* ─────────────┐
+ *   video frame ─ FrameGate ─ vision worker (faces, AUs, spotting) ─────┼─ MediaTimeOrderer ─ publisher (seq)
+ *                      └ ring buffer of per-frame tokens ─ EmotionBranch ─ emotion ─┘
+ *
+ * Events are released in media-time order across audio and video, so an utterance's final emotion is computed only
+ * once the video up to its end has been analysed, and a file gives the same events on every run.
+ */
+import type { StreamPublisher } from '../events/bus.ts';
+import type { Logger } from '../events/logger.ts';
+import { countDropped, forgetStream, metrics } from '../events/metrics.ts';
+import type { EventPayload, EventType } from '../events/schema.ts';
+import type { AudioChunk, EndReason, MediaSource, VideoFrame } from '../ingest/mediaSource.ts';
+import type { AudioBranch, AudioFinding, EmotionBranch, VisionRequest, VisionResult } from './branches.ts';
+import { FrameGate } from './frameGate.ts';
+import { MediaTimeOrderer } from './mediaTimeOrderer.ts';
+import { TimeRingBuffer } from './timeRingBuffer.ts';
+import type { WorkerPool } from './workerPool.ts';
+
+export interface StreamPipelineOptions {
+  /** 'file' waits for analysis (pausing the source) instead of dropping frames, for reproducible runs */
+  mode: 'live' | 'file';
+  faceFrameHz: number;
+  /** media seconds between stream.health events */
+  healthIntervalS: number;
+  /** frames in flight in the worker before the gate drops (live) or the source pauses (file) */
+  maxInflight: number;
+  ringSeconds: number;
+  ringBytes: number;
+}
+
+export const defaultPipelineOptions: StreamPipelineOptions = {
+  mode: 'live',
+  faceFrameHz: 10,
+  healthIntervalS: 5,
+  maxInflight: 2,
+  ringSeconds: 60,
+  ringBytes: 64 * 1024 * 1024,
+};
+
+/** One analysed frame as the ring buffer keeps it: tokens and results, no pixels. */
+export interface FrameRecord {
+  t: number;
+  result: VisionResult;
+}
+
+function recordBytes(r: FrameRecord): number {
+  let n = 256 + r.result.faces.length * 1024;
+  for (const l of r.result.localTokens) n += l.token.byteLength;
+  if (r.result.globalToken) n += r.result.globalToken.byteLength;
+  return n;
+}
+
+type Pending = { [T in EventType]: { type: T; payload: EventPayload<T> } }[EventType];
+
+const AUDIO = 0;
+const VIDEO = 1;
+
+export interface StreamPipelineDeps {
+  publisher: StreamPublisher;
+  pool: WorkerPool;
+  audio: AudioBranch;
+  /** built by the pipeline's owner with access to the frame ring buffer */
+  emotion: (frames: TimeRingBuffer<FrameRecord>) => EmotionBranch;
+  log: Logger;
+}
+
+export class StreamPipeline {
+  readonly frames: TimeRingBuffer<FrameRecord>;
+  private readonly gate: FrameGate;
+  private readonly orderer: MediaTimeOrderer<Pending>;
+  private readonly emotion: EmotionBranch;
+  private readonly opts: StreamPipelineOptions;
+  private readonly streamId: string;
+  private inflight = 0;
+  private speaking = 0;
+  private lastFaceFrameT = Number.NEGATIVE_INFINITY;
+  private nextHealthT: number | undefined;
+  private health = { in: 0, analysed: 0, dropped: 0, firstT: Number.NaN };
+  /** latest media time seen on either track */
+  private lastT = 0;
+  private ended = false;
+  private paused = false;
+  private readonly openUtterances = new Map<string, { start: number; trackId: number | null }>();
+  private idle: Promise<void> = Promise.resolve();
+  private audioChain: Promise<void> = Promise.resolve();
+  private resolveDone!: () => void;
+  /** resolves once stream.ended has been published and resources are freed */
+  readonly done = new Promise<void>((r) => {
+    this.resolveDone = r;
+  });
+
+  constructor(
+    private readonly source: MediaSource,
+    private readonly deps: StreamPipelineDeps,
+    options: Partial<StreamPipelineOptions> = {},
+  ) {
+    this.opts = { ...defaultPipelineOptions, ...options };
+    this.streamId = source.info.streamId;
+    this.gate = new FrameGate({ maxInflight: this.opts.maxInflight, window: 30 });
+    this.frames = new TimeRingBuffer<FrameRecord>({
+      maxSeconds: this.opts.ringSeconds,
+      capacity: Math.ceil(this.opts.ringSeconds * 60),
+      maxBytes: this.opts.ringBytes,
+      byteSize: recordBytes,
+    });
+    this.emotion = deps.emotion(this.frames);
+    this.orderer = new MediaTimeOrderer<Pending>(2, (p) => this.release(p));
+  }
+
+  /** Publishes stream.started and starts consuming the source. */
+  start(): void {
+    const { info } = this.source;
+    metrics.streams.inc({ source: info.kind });
+    this.publish({
+      type: 'stream.started',
+      payload: { t: 0, source: info.kind, video: info.video, audio: info.audio },
+    });
+    if (!info.video) this.orderer.close(VIDEO);
+    if (!info.audio) this.orderer.close(AUDIO);
+    this.source.on('audio', (c) => this.onAudio(c));
+    this.source.on('video', (f) => this.onVideo(f));
+    this.source.once('end', (reason, message) => void this.finish(reason, message));
+  }
+
+  /** Ends the stream from outside (shutdown, DELETE); resolves when stream.ended is out. */
+  async stop(reason: EndReason = 'shutdown', message?: string): Promise<void> {
+    await this.source.stop(reason, message);
+    await this.finish(reason, message);
+  }
+
+  private onAudio(chunk: AudioChunk): void {
+    if (this.ended) return;
+    // VAD runs on onnxruntime (async): chunks are chained so they are analysed in order.
+    this.audioChain = this.audioChain.then(async () => {
+      if (this.ended) return;
+      try {
+        for (const f of await this.deps.audio.push(chunk)) this.onFinding(f);
+      } catch (err) {
+        this.deps.log.warn({ err: (err as Error).message, t: chunk.t }, 'audio chunk rejected');
+      }
+      const end = chunk.t + chunk.samples.length / 16000;
+      this.lastT = Math.max(this.lastT, end);
+      this.orderer.advance(AUDIO, end);
+    });
+  }
+
+  private onFinding(f: AudioFinding): void {
+    switch (f.kind) {
+      case 'speaking':
+        this.speaking = f.probability;
+        this.emotion.onAudio(f);
+        break;
+      case 'utterance.start':
+        // stamped with the (pre-rolled) onset, not the moment speech was confirmed
+        this.orderer.add(AUDIO, f.start, {
+          type: 'utterance.start',
+          payload: { t: f.start, utteranceId: f.utteranceId, continuation: f.continuation, trackId: null },
+        });
+        break;
+      case 'utterance.end':
+        this.orderer.add(AUDIO, f.t, {
+          type: 'utterance.end',
+          payload: {
+            t: f.t,
+            utteranceId: f.utteranceId,
+            start: f.start,
+            end: f.end,
+            continuation: f.continuation,
+            trackId: null,
+          },
+        });
+        break;
+    }
+  }
+
+  private onVideo(frame: VideoFrame): void {
+    if (this.ended) return;
+    this.health.in++;
+    if (Number.isNaN(this.health.firstT)) this.health.firstT = frame.t;
+    metrics.framesIn.inc({ stream: this.streamId });
+    const live = this.opts.mode === 'live';
+    // Files wait instead of degrading: their output must not depend on how fast this machine is.
+    const decision = live
+      ? this.gate.decide(frame.t, this.inflight)
+      : ({ take: true, global: true, level: 0 } as const);
+    if (!decision.take) {
+      this.health.dropped++;
+      countDropped(this.streamId, 'gate');
+      return;
+    }
+    // Copy out of the decoder's pooled buffer only for frames that are taken; the copy is transferred, not cloned.
+    const rgb = new Uint8Array(frame.rgb.byteLength);
+    rgb.set(frame.rgb);
+    const req: VisionRequest = {
+      t: frame.t,
+      index: frame.index,
+      width: frame.width,
+      height: frame.height,
+      rgb,
+      global: decision.global,
+      speaking: this.speaking,
+    };
+    this.inflight++;
+    metrics.queueDepth.set({ stage: 'vision' }, this.inflight);
+    if (!live && this.inflight >= this.opts.maxInflight && this.source.pause) {
+      this.paused = true;
+      this.source.pause();
+    }
+    const job = this.deps.pool
+      .run<VisionResult>(this.streamId, 'frame', req, [rgb.buffer])
+      .then(
+        (result) => this.onVision(result),
+        (err: Error) => this.deps.log.warn({ err: err.message, t: frame.t }, 'frame analysis failed'),
+      )
+      .finally(() => {
+        this.inflight--;
+        metrics.queueDepth.set({ stage: 'vision' }, this.inflight);
+        if (this.paused && this.inflight < this.opts.maxInflight) {
+          this.paused = false;
+          this.source.resume?.();
+        }
+      });
+    this.idle = this.idle.then(() => job);
+  }
+
+  private onVision(result: VisionResult): void {
+    if (this.ended) return;
+    this.health.analysed++;
+    this.lastT = Math.max(this.lastT, result.t);
+    metrics.framesAnalysed.inc({ stream: this.streamId });
+    metrics.stageLatency.observe({ stage: 'vision' }, result.costMs / 1000);
+    if (this.opts.mode === 'live') this.gate.report(result.costMs / 1000);
+    this.frames.push({ t: result.t, result });
+    this.emotion.onVision(result);
+    const hz = this.gate.degradation >= 2 ? Math.min(this.opts.faceFrameHz, 2) : this.opts.faceFrameHz;
+    // Rate-limit on media time (not wall time) so that file runs are reproducible.
+    if (result.t - this.lastFaceFrameT >= 1 / hz - 1e-6) {
+      this.lastFaceFrameT = result.t;
+      this.orderer.add(VIDEO, result.t, { type: 'face.frame', payload: { t: result.t, faces: result.faces } });
+    }
+    for (const m of result.microexpressions) this.orderer.add(VIDEO, result.t, { type: 'microexpression', payload: m });
+    this.maybeHealth(result.t);
+    this.orderer.advance(VIDEO, result.t);
+  }
+
+  private maybeHealth(t: number): void {
+    this.nextHealthT ??= t + this.opts.healthIntervalS;
+    if (t < this.nextHealthT) return;
+    const span = Math.max(1e-3, t - this.health.firstT);
+    const total = this.health.in;
+    this.orderer.add(VIDEO, t, {
+      type: 'stream.health',
+      payload: {
+        t,
+        fpsIn: round(total / span),
+        fpsAnalysed: round(this.health.analysed / span),
+        framesDropped: this.health.dropped,
+        dropRatio: total ? round(this.health.dropped / total) : 0,
+        queueDepth: this.inflight,
+        faceFrameHz: this.gate.degradation >= 2 ? Math.min(this.opts.faceFrameHz, 2) : this.opts.faceFrameHz,
+        degraded: this.gate.degradation > 0,
+      },
+    });
+    this.nextHealthT = t + this.opts.healthIntervalS;
+  }
+
+  /** Called in media-time order by the orderer. */
+  private release(p: Pending): void {
+    if (p.type === 'utterance.start') {
+      const trackId = this.speakerAt(p.payload.t);
+      p.payload.trackId = trackId;
+      this.openUtterances.set(p.payload.utteranceId, { start: p.payload.t, trackId });
+      this.emotion.onAudio({
+        kind: 'utterance.start',
+        t: p.payload.t,
+        utteranceId: p.payload.utteranceId,
+        start: p.payload.t,
+        continuation: p.payload.continuation,
+      });
+    }
+    if (p.type === 'utterance.end') {
+      const open = this.openUtterances.get(p.payload.utteranceId);
+      p.payload.trackId = open?.trackId ?? this.speakerAt(p.payload.start);
+      this.openUtterances.delete(p.payload.utteranceId);
+    }
+    for (const e of this.emotion.due(p.payload.t)) this.publish({ type: 'emotion', payload: e });
+    this.publish(p);
+    if (p.type === 'utterance.end') {
+      const { utteranceId, start, end, trackId, t, continuation } = p.payload;
+      this.emotion.onAudio({ kind: 'utterance.end', t, utteranceId, start, end, continuation });
+      for (const e of this.emotion.finalize({ utteranceId, start, end, trackId, t })) {
+        this.publish({ type: 'emotion', payload: e });
+      }
+    }
+  }
+
+  /** The face whose mouth moved most in the last second before t (the active speaker), or null without faces. */
+  private speakerAt(t: number): number | null {
+    const recent = this.frames.range(t - 1, t + 0.5);
+    const score = new Map<number, number>();
+    for (const r of recent) {
+      for (const m of r.result.mouthActivity) score.set(m.trackId, (score.get(m.trackId) ?? 0) + m.value);
+    }
+    let best: number | null = null;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    for (const [id, s] of score) {
+      if (s > bestScore || (s === bestScore && best !== null && id < best)) {
+        best = id;
+        bestScore = s;
+      }
+    }
+    return best;
+  }
+
+  private publish(p: Pending): void {
+    try {
+      this.deps.publisher.publish(p.type, p.payload as never);
+    } catch (err) {
+      this.deps.log.error({ err: (err as Error).message, type: p.type }, 'event rejected by the schema');
+    }
+  }
+
+  private finishing: Promise<void> | undefined;
+
+  private finish(reason: EndReason, message?: string): Promise<void> {
+    this.finishing ??= (async () => {
+      // Let frames already in the worker come back, so their events are not lost.
+      await this.idle;
+      await this.audioChain;
+      try {
+        for (const f of this.deps.audio.flush()) this.onFinding(f);
+      } catch (err) {
+        this.deps.log.warn({ err: (err as Error).message }, 'audio flush failed');
+      }
+      this.orderer.close(AUDIO);
+      this.orderer.close(VIDEO);
+      this.orderer.flush();
+      this.ended = true;
+      const payload: EventPayload<'stream.ended'> = { t: this.lastT, reason };
+      if (message) payload.message = message;
+      this.publish({ type: 'stream.ended', payload });
+      this.emotion.close();
+      await this.deps.audio.close();
+      await this.deps.pool.release(this.streamId).catch(() => undefined);
+      this.frames.clear();
+      metrics.streams.dec({ source: this.source.info.kind });
+      forgetStream(this.streamId);
+      this.resolveDone();
+    })();
+    return this.finishing;
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

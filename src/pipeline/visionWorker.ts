@@ -1,0 +1,59 @@
+/**
+ * Vision worker thread: one FaceStack (+ MoveNet) per worker, one FrameAnalyzer per stream routed to it. Answers
+ * 'frame' requests (pixels transferred in) with a VisionResult.
+ */
+import { OrtSessionCache } from '../model/ortSession.ts';
+import { FaceStack } from '../vision/faceStack.ts';
+import { FrameAnalyzer, type FrameAnalyzerOptions } from '../vision/frameAnalyzer.ts';
+import { MoveNet } from '../vision/movenet.ts';
+import type { VisionRequest, VisionResult } from './branches.ts';
+import { serveWorker, workerInit } from './workerHost.ts';
+
+export interface VisionWorkerInit {
+  modelsDir?: string;
+  ortThreads?: number;
+  provider?: 'cpu' | 'cuda';
+  analyzer?: Partial<FrameAnalyzerOptions>;
+}
+
+const init = workerInit<VisionWorkerInit>();
+const cache = new OrtSessionCache({ intraOpThreads: init.ortThreads ?? 1, provider: init.provider ?? 'cpu' });
+const stack = await FaceStack.load({ dir: init.modelsDir, cache });
+const movenet = new MoveNet(await cache.model('movenet', init.modelsDir));
+const streams = new Map<string, FrameAnalyzer>();
+
+serveWorker(
+  async (kind, key, payload) => {
+    if (kind === 'warmup') return { result: true };
+    if (kind !== 'frame') throw new Error(`vision worker: unknown request ${kind}`);
+    const req = payload as VisionRequest;
+    let analyzer = streams.get(key);
+    if (!analyzer) {
+      analyzer = new FrameAnalyzer(stack, movenet, init.analyzer);
+      streams.set(key, analyzer);
+    }
+    const t0 = performance.now();
+    const a = await analyzer.analyse({ width: req.width, height: req.height, rgb: req.rgb }, req.t, {
+      global: req.global,
+      speaking: req.speaking,
+    });
+    const result: VisionResult = {
+      t: req.t,
+      index: req.index,
+      faces: a.faces.map((f) => f.observation),
+      microexpressions: [],
+      localTokens: a.faces.map((f) => ({ trackId: f.observation.trackId, token: f.localToken })),
+      globalToken: a.globalToken,
+      mouthActivity: a.faces.map((f) => ({ trackId: f.observation.trackId, value: f.mouthActivity })),
+      costMs: performance.now() - t0,
+    };
+    const transfer = [
+      ...result.localTokens.map((l) => l.token.buffer as ArrayBuffer),
+      ...(result.globalToken ? [result.globalToken.buffer as ArrayBuffer] : []),
+    ];
+    return { result, transfer };
+  },
+  (key) => {
+    streams.delete(key);
+  },
+);
