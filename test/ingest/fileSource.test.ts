@@ -73,7 +73,7 @@ describe('file source', () => {
     const r = await drain(src);
     assert.deepEqual(r.end, ['eof', undefined]);
     assert.equal(r.times.length, 100);
-    r.times.forEach((t, i) => assert.ok(Math.abs(t - i / 25) < 1e-3, `frame ${i} at ${t}`));
+    for (const [i, t] of r.times.entries()) assert.ok(Math.abs(t - i / 25) < 1e-3, `frame ${i} at ${t}`);
     assert.ok(Math.abs(r.audioS - 4) < 0.05, `audio ${r.audioS} s`);
     assert.equal(r.audioContinuous, true);
   });
