@@ -49,6 +49,9 @@ export class WorkerPool {
   >();
   private nextId = 1;
   private closed = false;
+  /** recent crash times; past the budget the pool stops respawning (a worker that dies at start would loop) */
+  private readonly crashes: number[] = [];
+  private brokenReason: string | undefined;
 
   /**
    * @param moduleUrl a module whose top level calls `serveWorker(handler)` (see workerHost.ts)
@@ -82,7 +85,11 @@ export class WorkerPool {
         this.pending.delete(id);
         p.reject(new WorkerCrashedError(`worker failed: ${err.message}`));
       }
-      if (!this.closed) {
+      const now = Date.now();
+      this.crashes.push(now);
+      while (this.crashes.length && now - this.crashes[0] > 30_000) this.crashes.shift();
+      if (this.crashes.length > 5) this.brokenReason = `workers keep crashing (last: ${err.message})`;
+      if (!this.closed && !this.brokenReason) {
         // Replace the dead worker; its keys start again with fresh state in the new one.
         const idx = this.slots.indexOf(slot);
         const fresh = this.spawn();
@@ -111,6 +118,7 @@ export class WorkerPool {
   /** Runs one request on the key's worker (assigned on first use to the worker with the fewest keys). */
   run<R>(key: string, kind: string, payload: unknown, transfer: Transferable[] = []): Promise<R> {
     if (this.closed) return Promise.reject(new Error('worker pool is closed'));
+    if (this.brokenReason) return Promise.reject(new WorkerCrashedError(this.brokenReason));
     let slot = this.byKey.get(key);
     if (!slot) {
       slot = this.slots.reduce((a, b) => (b.keys.size < a.keys.size ? b : a));

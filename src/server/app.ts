@@ -8,6 +8,7 @@ import { Server as SocketIOServer } from 'socket.io';
 import { EventBus } from '../events/bus.ts';
 import type { Logger } from '../events/logger.ts';
 import { metrics, registry } from '../events/metrics.ts';
+import { SourceHub } from '../ingest/sourceHub.ts';
 import type { Config } from './config.ts';
 import { Readiness, Shutdown } from './lifecycle.ts';
 
@@ -17,6 +18,8 @@ export interface ServerContext {
   app: FastifyInstance;
   io: SocketIOServer;
   bus: EventBus;
+  /** live sources (WHIP sessions, call participants) are announced here */
+  sources: SourceHub;
   readiness: Readiness;
   shutdown: Shutdown;
 }
@@ -45,7 +48,7 @@ export async function buildServer(config: Config, log: Logger, modules: ServerMo
   bus.on((e) => metrics.eventsPublished.inc({ type: e.type }));
   const readiness = new Readiness();
   const shutdown = new Shutdown(log);
-  const ctx: ServerContext = { config, log, app, io, bus, readiness, shutdown };
+  const ctx: ServerContext = { config, log, app, io, bus, sources: new SourceHub(), readiness, shutdown };
 
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();

@@ -7,6 +7,33 @@ import type { Logger } from '../events/logger.ts';
 export class Readiness {
   private readonly pending = new Map<string, string>();
   private readonly failed = new Map<string, string>();
+  private readonly waiters = new Map<
+    string,
+    { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void }
+  >();
+
+  /** Resolves when `name` is done (at once if it is not pending), rejects if it fails. */
+  whenDone(name: string): Promise<void> {
+    if (this.failed.has(name)) return Promise.reject(new Error(this.failed.get(name)));
+    if (!this.pending.has(name)) return Promise.resolve();
+    return this.waiter(name).promise;
+  }
+
+  private waiter(name: string) {
+    let w = this.waiters.get(name);
+    if (!w) {
+      let resolve!: () => void;
+      let reject!: (e: Error) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      promise.catch(() => undefined);
+      w = { promise, resolve, reject };
+      this.waiters.set(name, w);
+    }
+    return w;
+  }
 
   /** Marks `name` as not ready yet, with a short reason shown by /readyz. */
   wait(name: string, reason = 'starting'): void {
@@ -15,11 +42,15 @@ export class Readiness {
 
   done(name: string): void {
     this.pending.delete(name);
+    this.waiters.get(name)?.resolve();
+    this.waiters.delete(name);
   }
 
   fail(name: string, reason: string): void {
     this.pending.delete(name);
     this.failed.set(name, reason);
+    this.waiters.get(name)?.reject(new Error(reason));
+    this.waiters.delete(name);
   }
 
   get ready(): boolean {

@@ -2,10 +2,12 @@
  * The feature modules the server runs with, in start order. Each registers its routes, namespaces, readiness
  * checks and closers on the ServerContext.
  */
+
+import { analysisModule } from './analysisModule.ts';
 import type { ServerModule } from './app.ts';
 import { modelsReady } from './modelsReady.ts';
 import { attachRedisAdapter } from './scaleOut.ts';
 
 export function defaultModules(): ServerModule[] {
-  return [attachRedisAdapter, modelsReady];
+  return [attachRedisAdapter, modelsReady, analysisModule];
 }
