@@ -5,9 +5,10 @@
 
 import { analysisModule } from './analysisModule.ts';
 import type { ServerModule } from './app.ts';
+import { eventsApi } from './eventsApi.ts';
 import { modelsReady } from './modelsReady.ts';
 import { attachRedisAdapter } from './scaleOut.ts';
 
 export function defaultModules(): ServerModule[] {
-  return [attachRedisAdapter, modelsReady, analysisModule];
+  return [attachRedisAdapter, modelsReady, eventsApi(), analysisModule];
 }
