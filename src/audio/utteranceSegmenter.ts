@@ -98,7 +98,9 @@ export class UtteranceSegmenter {
         s.silenceSince = null;
       } else {
         s.silenceSince ??= t;
-        if (end - s.silenceSince >= o.hangoverS) {
+        // The hangover counts from the estimated end of speech, not from the dip below deactivation: the VAD's
+        // probability takes ~100 ms to decay, which would otherwise add to every end decision.
+        if (end - this.estimatedEnd(s) >= o.hangoverS) {
           out.push(this.endEvent(s, end));
           this.state = { name: 'silence' };
           return out;
@@ -129,11 +131,11 @@ export class UtteranceSegmenter {
     return s.name === 'speech' ? [this.endEvent(s, t)] : [];
   }
 
-  private endEvent(
-    s: Extract<State, { name: 'speech' }>,
-    t: number,
-    end = Math.max(s.start, s.lastSpeechEnd - Math.min(this.options.endTrimMaxS, s.lastSpeechEnd - s.lastStrongEnd)),
-  ): SegmenterEvent {
+  private estimatedEnd(s: Extract<State, { name: 'speech' }>): number {
+    return Math.max(s.start, s.lastSpeechEnd - Math.min(this.options.endTrimMaxS, s.lastSpeechEnd - s.lastStrongEnd));
+  }
+
+  private endEvent(s: Extract<State, { name: 'speech' }>, t: number, end = this.estimatedEnd(s)): SegmenterEvent {
     return { kind: 'utterance.end', t, utteranceId: s.id, start: s.start, end, continuation: s.continuation };
   }
 }

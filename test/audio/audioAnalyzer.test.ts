@@ -118,24 +118,25 @@ describe('AudioAnalyzer (Silero VAD, streaming)', () => {
     );
   });
 
-  it('segments jfk.flac into its three phrases', { skip: skipWithoutMedia('speech/jfk.flac') }, async () => {
-    // Verified independently with `ffmpeg -af silencedetect=n=-25dB:d=0.2`: sound at 0.33–2.11, 3.29–4.31 and from
-    // 5.42 to ~10.4 s ("And so my fellow Americans" / "ask not" / "what your country can do for you ...");
-    // the 0.63 s dip at 7.56 s is bridged by the 0.55 s hangover plus the VAD's decay.
-    // After ~10.4 s the recording's crowd noise rises (VAD p 0.4–0.6 up to the cut at 11 s), so the last
-    // utterance runs to the end of the file: only its start is held to the phrase boundary.
+  it('segments jfk.flac into its phrases', { skip: skipWithoutMedia('speech/jfk.flac') }, async () => {
+    // Verified independently with `ffmpeg -af silencedetect=n=-25dB:d=0.2`: sound at 0.33–2.11, 3.29–4.31,
+    // 5.42–7.56 and 8.19 s to the end ("And so my fellow Americans" / "ask not" / "what your country can do for
+    // you" / "ask what you can do for your country"); the 0.63 s pause at 7.56 s is longer than the 0.55 s hangover.
+    // After ~10.4 s the recording's crowd noise rises (VAD p 0.4–0.6 up to the cut at 11 s), so the last utterance
+    // runs to the end of the file: only its start is held to the phrase boundary.
     const spans = await utterances(pcm16k(mediaPath('speech/jfk.flac')!));
+    assert.equal(spans.length, 4, JSON.stringify(spans));
     assertSpans(
-      spans.slice(0, 2),
+      spans.slice(0, 3),
       [
         [0.33, 2.2],
         [3.29, 4.35],
+        [5.42, 7.56],
       ],
       0.15,
     );
-    assert.equal(spans.length, 3);
-    assert.ok(Math.abs(spans[2].start - 5.42) <= 0.15, `third phrase starts at ${spans[2].start}`);
-    assert.ok(spans[2].end >= 10.2 && spans[2].end <= 11, `third phrase ends at ${spans[2].end}`);
+    assert.ok(Math.abs(spans[3].start - 8.19) <= 0.15, `last phrase starts at ${spans[3].start}`);
+    assert.ok(spans[3].end >= 10.2 && spans[3].end <= 11, `last phrase ends at ${spans[3].end}`);
   });
 
   for (const snr of [10, 20]) {
