@@ -181,6 +181,7 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
     });
     child.stdout?.on('end', () => {
       if (filled > 0) emitChunk(pending.slice(0, filled));
+      if (!this.ended) this.emit('trackEnd', 'audio');
     });
     child.stderr?.on('data', (d: Buffer) => {
       this.stderrTail = (this.stderrTail + d.toString()).slice(-4000);

@@ -37,6 +37,8 @@ export interface SourceInfo {
 export interface MediaSourceEvents {
   video: [frame: VideoFrame];
   audio: [chunk: AudioChunk];
+  /** one track has no more media (e.g. a file's audio is shorter than its video); the other may go on */
+  trackEnd: [kind: 'audio' | 'video'];
   /** emitted once; no media after it */
   end: [reason: EndReason, message?: string];
 }

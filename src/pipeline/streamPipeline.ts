@@ -25,6 +25,11 @@ export interface StreamPipelineOptions {
   faceFrameHz: number;
   /** media seconds between stream.health events */
   healthIntervalS: number;
+  /**
+   * live only: how far the audio may lag the analysed video before video events stop waiting for it (a muted or
+   * stalled audio track must not hold face events back)
+   */
+  maxAudioLagS: number;
   /** frames in flight in the worker before the gate drops (live) or the source pauses (file) */
   maxInflight: number;
   ringSeconds: number;
@@ -35,6 +40,7 @@ export const defaultPipelineOptions: StreamPipelineOptions = {
   mode: 'live',
   faceFrameHz: 10,
   healthIntervalS: 5,
+  maxAudioLagS: 0.5,
   maxInflight: 2,
   ringSeconds: 60,
   ringBytes: 64 * 1024 * 1024,
@@ -122,6 +128,10 @@ export class StreamPipeline {
     if (!info.audio) this.orderer.close(AUDIO);
     this.source.on('audio', (c) => this.onAudio(c));
     this.source.on('video', (f) => this.onVideo(f));
+    this.source.on('trackEnd', (kind) => {
+      if (kind === 'audio') this.audioChain = this.audioChain.then(() => this.orderer.close(AUDIO));
+      else this.idle = this.idle.then(() => this.orderer.close(VIDEO));
+    });
     this.source.once('end', (reason, message) => void this.finish(reason, message));
   }
 
@@ -243,6 +253,7 @@ export class StreamPipeline {
     }
     for (const m of result.microexpressions) this.orderer.add(VIDEO, result.t, { type: 'microexpression', payload: m });
     this.maybeHealth(result.t);
+    if (this.opts.mode === 'live') this.orderer.advance(AUDIO, result.t - this.opts.maxAudioLagS);
     this.orderer.advance(VIDEO, result.t);
   }
 
