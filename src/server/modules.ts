@@ -8,7 +8,8 @@ import type { ServerModule } from './app.ts';
 import { eventsApi } from './eventsApi.ts';
 import { modelsReady } from './modelsReady.ts';
 import { attachRedisAdapter } from './scaleOut.ts';
+import { whipRoutes } from './whipRoutes.ts';
 
 export function defaultModules(): ServerModule[] {
-  return [attachRedisAdapter, modelsReady, eventsApi(), analysisModule];
+  return [attachRedisAdapter, modelsReady, eventsApi(), analysisModule, whipRoutes];
 }

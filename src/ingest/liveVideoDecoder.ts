@@ -1,0 +1,131 @@
+/**
+ * One long-lived ffmpeg per live video track: depacketized frames go in as IVF on stdin (pts = RTP time), raw RGB
+ * frames of a fixed analysis size come out on stdout, cut into preallocated buffers, each with its pts from
+ * ffmpeg's showinfo. A crash restarts the decoder (and asks the sender for a keyframe) without ending the stream;
+ * resolution changes need no restart because the output size is fixed (scaled and letterboxed).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { ivfFileHeader, ivfFrameHeader } from './ivfWriter.ts';
+import { RawFrameReader } from './rawFrameReader.ts';
+
+export interface DecodedFrame {
+  /** the pts given with the encoded frame (RTP ticks since the track's first packet) */
+  pts: number;
+  rgb: Uint8Array;
+  index: number;
+}
+
+export interface LiveVideoDecoderOptions {
+  ffmpeg: string;
+  codec: 'VP8' | 'H264';
+  width: number;
+  height: number;
+  onFrame: (frame: DecodedFrame) => void;
+  /** the decoder needs a keyframe (started, restarted) */
+  onNeedKeyframe: () => void;
+  onError?: (message: string) => void;
+}
+
+export class LiveVideoDecoder {
+  private child: ChildProcess | undefined;
+  private stopped = false;
+  private readonly pts: number[] = [];
+  restarts = 0;
+  framesIn = 0;
+  framesOut = 0;
+
+  constructor(private readonly opts: LiveVideoDecoderOptions) {
+    this.start();
+  }
+
+  private start(): void {
+    const { width, height } = this.opts;
+    const child = spawn(
+      this.opts.ffmpeg,
+      [
+        '-hide_banner',
+        '-nostdin',
+        '-fflags',
+        'nobuffer',
+        '-flags',
+        'low_delay',
+        '-probesize',
+        '32',
+        '-analyzeduration',
+        '0',
+        '-f',
+        'ivf',
+        '-i',
+        'pipe:0',
+        '-vf',
+        `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2,showinfo`,
+        '-vsync',
+        'passthrough',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgb24',
+        'pipe:1',
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    this.child = child;
+    this.pts.length = 0;
+    const reader = new RawFrameReader(width * height * 3, (buf, index) => {
+      const pts = this.pts.shift();
+      if (pts === undefined) return;
+      this.framesOut++;
+      this.opts.onFrame({ pts, rgb: buf, index });
+    });
+    child.stdout?.on('data', (d: Buffer) => reader.push(d));
+    let line = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      line += d.toString();
+      let nl = line.indexOf('\n');
+      while (nl >= 0) {
+        const m = /showinfo.* n:\s*\d+ .*pts:\s*(-?\d+)/.exec(line.slice(0, nl));
+        if (m) this.pts.push(Number(m[1]));
+        line = line.slice(nl + 1);
+        nl = line.indexOf('\n');
+      }
+    });
+    child.stdin?.on('error', () => undefined); // EPIPE when ffmpeg dies: handled by 'exit'
+    child.on('exit', (code, signal) => {
+      if (this.stopped) return;
+      this.restarts++;
+      this.opts.onError?.(`video decoder exited (${signal ?? code}); restarting`);
+      setTimeout(() => {
+        if (!this.stopped) this.start();
+      }, 100);
+    });
+    child.stdin?.write(ivfFileHeader(this.opts.codec === 'VP8' ? 'VP80' : 'H264', width, height));
+    // -fflags nobuffer drops the first keyframe it sees: ask for one once the process is up.
+    setTimeout(() => {
+      if (!this.stopped) this.opts.onNeedKeyframe();
+    }, 300);
+  }
+
+  /** One encoded frame (VP8 frame or Annex-B access unit). */
+  write(data: Buffer, pts: number): void {
+    const stdin = this.child?.stdin;
+    if (!stdin || stdin.destroyed || this.stopped) return;
+    this.framesIn++;
+    stdin.write(ivfFrameHeader(data.length, pts));
+    stdin.write(data);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    const c = this.child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      c.once('exit', () => resolve());
+      c.stdin?.end();
+      c.kill('SIGKILL');
+    });
+  }
+}
