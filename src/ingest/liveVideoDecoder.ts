@@ -83,8 +83,10 @@ export class LiveVideoDecoder {
       line += d.toString();
       let nl = line.indexOf('\n');
       while (nl >= 0) {
-        const m = /showinfo.* n:\s*\d+ .*pts:\s*(-?\d+)/.exec(line.slice(0, nl));
+        const l = line.slice(0, nl);
+        const m = /showinfo.* n:\s*\d+ .*pts:\s*(-?\d+)/.exec(l);
         if (m) this.pts.push(Number(m[1]));
+        else if (process.env.MICROEMO_DEBUG_FFMPEG) this.opts.onError?.(`ffmpeg: ${l}`);
         line = line.slice(nl + 1);
         nl = line.indexOf('\n');
       }

@@ -129,9 +129,18 @@ export class WhipSession extends EventEmitter<MediaSourceEvents> implements Medi
     pli: (ssrc: number) => void,
   ): void {
     const codec = track.codec?.mimeType.toLowerCase().includes('h264') ? 'H264' : 'VP8';
+    // The track's ssrc may be unknown until its first packet: take it from the packets themselves.
+    let ssrc = track.ssrc;
+    let decoded = 0;
     const askKeyframe = () => {
-      if (track.ssrc !== undefined) pli(track.ssrc);
+      if (ssrc !== undefined) pli(ssrc);
     };
+    // Browsers send a keyframe only when asked: ask until the decoder has produced a frame.
+    const untilFirstFrame = setInterval(() => {
+      if (decoded > 0 || this.ended) clearInterval(untilFirstFrame);
+      else askKeyframe();
+    }, 500);
+    untilFirstFrame.unref();
     const depacketizer = new DepacketizeBase(codec === 'H264' ? 'MPEG4/ISO/AVC' : 'VP8', {
       waitForKeyframe: true,
       isFinalPacketInSequence: (h: RtpHeader) => h.marker,
@@ -145,6 +154,7 @@ export class WhipSession extends EventEmitter<MediaSourceEvents> implements Medi
       onNeedKeyframe: askKeyframe,
       onError: (m) => this.opts.onLog?.(m, { streamId: this.opts.streamId }),
       onFrame: (f) => {
+        decoded++;
         if (this.ended) return;
         const t = (this.videoClock.anchorS ?? 0) + f.pts / 90000;
         this.emit('video', { t, width: this.opts.width, height: this.opts.height, rgb: f.rgb, index: f.index });
@@ -154,6 +164,7 @@ export class WhipSession extends EventEmitter<MediaSourceEvents> implements Medi
       if (this.ended) return;
       this.lastPacket = performance.now();
       this.packets.video++;
+      ssrc ??= rtp.header.ssrc;
       const ticks = this.videoClock.ticks(rtp.header.timestamp);
       this.videoClock.anchorS ??= this.now();
       // the depacketizer consumes the packet's payload: give it its own copy
