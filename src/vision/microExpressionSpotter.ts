@@ -1,0 +1,295 @@
+/**
+ * Micro-expression spotting per track at the source frame rate. Signal: per region, the strongest baseline-relative
+ * AU intensity of that region (actionUnits.ts; already pose-normalised). Threshold per region adapts: running median
+ * + k·MAD (scaled to σ) of the region's recent signal outside events, never below `minThreshold`. An event opens when
+ * a region crosses its threshold and closes when every region is back under `release`·threshold; onset is the last
+ * frame under the release level before the rise, offset the first one after, apex the frame of peak excess.
+ * Rejected: blinks (eyes-only events with AU45 closure), rigid head motion (head-pose speed over `maxHeadSpeed` during
+ * the event, or every region's landmark motion high at once) and talking (mouth/jaw-only events while speaking).
+ * Micro: 40–500 ms; macro: ≥ 500 ms (up to `maxEventS`, then closed there).
+ */
+import { z } from 'zod';
+import {
+  AU_NAMES,
+  type AuName,
+  EXPRESSION_CLASSES,
+  type ExpressionClass,
+  FACE_REGIONS,
+  type FaceRegion,
+} from '../events/schema.ts';
+import type { Emit, Stage } from '../pipeline/stage.ts';
+import { AU_INDEX } from './actionUnits.ts';
+import type { HeadPose } from './headPose.ts';
+import type { RegionValues } from './regionMotion.ts';
+
+export const spotterOptionsSchema = z.object({
+  /** k of median + k·MAD */
+  k: z.number().positive().default(4),
+  /** floor of the threshold (AU intensity units) */
+  minThreshold: z.number().min(0).max(1).default(0.2),
+  /** fraction of the threshold under which a region counts as back to rest (hysteresis) */
+  release: z.number().min(0).max(1).default(0.5),
+  /** seconds of past signal for the adaptive threshold */
+  windowS: z.number().positive().default(3),
+  minDurationMs: z.number().min(0).default(40),
+  /** micro below, macro at or above */
+  microMaxMs: z.number().positive().default(500),
+  /** an event still open after this long is closed */
+  maxEventS: z.number().positive().default(4),
+  /** head-pose speed (deg/s, max of yaw/pitch/roll) that marks rigid head motion */
+  maxHeadSpeed: z.number().positive().default(60),
+  /** landmark speed (IOD/s) over which a region counts as moving, for the all-regions-together test */
+  rigidRegionSpeed: z.number().positive().default(1.5),
+  /** AU45 intensity that marks an eyes-only event as a blink */
+  blinkAu45: z.number().min(0).max(1).default(0.5),
+  /** mean speaking probability over an event that marks mouth/jaw-only motion as speech */
+  speakingMin: z.number().min(0).max(1).default(0.5),
+  /** AUs at least this strong at the apex are reported */
+  auMin: z.number().min(0).max(1).default(0.2),
+});
+export type SpotterOptions = z.infer<typeof spotterOptionsSchema>;
+
+/** AUs whose intensity forms each region's signal (AU45 left out: blinks must not open events on their own). */
+export const REGION_AUS: Record<FaceRegion, readonly AuName[]> = {
+  brows: ['AU1', 'AU2', 'AU4'],
+  eyes: ['AU5', 'AU6', 'AU7'],
+  nose: ['AU9'],
+  mouth: ['AU12', 'AU15', 'AU20', 'AU23', 'AU25'],
+  jaw: ['AU17', 'AU26'],
+};
+
+export interface SpotterFrame {
+  trackId: number;
+  /** media time, seconds */
+  t: number;
+  /** AU intensities, AU_NAMES order */
+  au: ArrayLike<number>;
+  headPose?: HeadPose;
+  /** 0..1 */
+  speaking?: number;
+  /** landmark motion per region (regionMotion.ts) */
+  regionMotion?: RegionValues;
+  /** expression probabilities, EXPRESSION_CLASSES order */
+  expression?: ArrayLike<number>;
+}
+
+/** Payload of the `microexpression` event (schema.ts) minus the envelope; `t` = offset. */
+export interface MicroExpressionRecord {
+  trackId: number;
+  onset: number;
+  apex: number;
+  offset: number;
+  durationMs: number;
+  kind: 'micro' | 'macro';
+  regions: FaceRegion[];
+  aus: AuName[];
+  intensity: number;
+  expressionAtApex: ExpressionClass;
+}
+
+interface Sample {
+  t: number;
+  sig: Float32Array; // per region
+  au: Float32Array;
+  expr: ExpressionClass;
+}
+
+interface OpenEvent {
+  onset: number;
+  apex: Sample;
+  apexScore: number;
+  regions: Set<FaceRegion>;
+  maxHeadSpeed: number;
+  rigid: boolean;
+  speakSum: number;
+  frames: number;
+  maxAu45: number;
+}
+
+const NR = FACE_REGIONS.length;
+
+class TrackSpotter {
+  private readonly hist: Float32Array[];
+  private histN = 0;
+  private histHead = 0;
+  private readonly cap: number;
+  private readonly thr = new Float32Array(NR).fill(0);
+  private last: Sample | null = null;
+  private lastPose: { t: number; p: HeadPose } | null = null;
+  private ev: OpenEvent | null = null;
+  private readonly scratch: Float32Array;
+
+  constructor(
+    readonly trackId: number,
+    private readonly o: SpotterOptions,
+  ) {
+    this.cap = Math.max(8, Math.round(o.windowS * 30));
+    this.hist = FACE_REGIONS.map(() => new Float32Array(this.cap));
+    this.scratch = new Float32Array(this.cap);
+    this.updateThresholds();
+  }
+
+  private updateThresholds(): void {
+    const n = this.histN;
+    for (let r = 0; r < NR; r++) {
+      if (n < 5) {
+        this.thr[r] = this.o.minThreshold;
+        continue;
+      }
+      const s = this.scratch.subarray(0, n);
+      s.set(this.hist[r].subarray(0, n));
+      s.sort();
+      const med = s[n >> 1];
+      for (let i = 0; i < n; i++) s[i] = Math.abs(s[i] - med);
+      s.sort();
+      const mad = 1.4826 * s[n >> 1];
+      this.thr[r] = Math.max(this.o.minThreshold, med + this.o.k * mad);
+    }
+  }
+
+  push(f: SpotterFrame, emit: Emit<MicroExpressionRecord>): void {
+    const o = this.o;
+    const sig = new Float32Array(NR);
+    FACE_REGIONS.forEach((r, i) => {
+      let m = 0;
+      for (const a of REGION_AUS[r]) m = Math.max(m, f.au[AU_INDEX[a]] ?? 0);
+      sig[i] = m;
+    });
+    const s: Sample = { t: f.t, sig, au: Float32Array.from(f.au), expr: topClass(f.expression) };
+    let headSpeed = 0;
+    if (f.headPose) {
+      if (this.lastPose && f.t > this.lastPose.t) {
+        const p = this.lastPose.p;
+        const dt = f.t - this.lastPose.t;
+        headSpeed =
+          Math.max(
+            Math.abs(f.headPose.yaw - p.yaw),
+            Math.abs(f.headPose.pitch - p.pitch),
+            Math.abs(f.headPose.roll - p.roll),
+          ) / dt;
+      }
+      this.lastPose = { t: f.t, p: f.headPose };
+    }
+    const rigid = f.regionMotion ? FACE_REGIONS.every((r) => (f.regionMotion?.[r] ?? 0) > o.rigidRegionSpeed) : false;
+
+    let above = false;
+    let active = false;
+    let score = 0;
+    for (let r = 0; r < NR; r++) {
+      if (sig[r] > this.thr[r]) above = true;
+      if (sig[r] > this.thr[r] * o.release) active = true;
+      score = Math.max(score, sig[r] - this.thr[r] * o.release);
+    }
+
+    if (!this.ev && above) {
+      this.ev = {
+        onset: this.last ? this.last.t : f.t,
+        apex: s,
+        apexScore: score,
+        regions: new Set(),
+        maxHeadSpeed: 0,
+        rigid: false,
+        speakSum: 0,
+        frames: 0,
+        maxAu45: 0,
+      };
+    }
+    const ev = this.ev;
+    if (ev) {
+      ev.frames++;
+      ev.speakSum += f.speaking ?? 0;
+      ev.maxHeadSpeed = Math.max(ev.maxHeadSpeed, headSpeed);
+      ev.rigid ||= rigid;
+      ev.maxAu45 = Math.max(ev.maxAu45, f.au[AU_INDEX.AU45] ?? 0);
+      for (let r = 0; r < NR; r++) if (sig[r] > this.thr[r]) ev.regions.add(FACE_REGIONS[r]);
+      if (score > ev.apexScore) {
+        ev.apex = s;
+        ev.apexScore = score;
+      }
+      if (!active) {
+        this.close(ev, f.t, emit);
+      } else if (f.t - ev.onset >= o.maxEventS) {
+        this.close(ev, f.t, emit);
+      }
+    } else {
+      // the threshold learns only from rest frames, so an expression does not raise its own bar
+      for (let r = 0; r < NR; r++) this.hist[r][this.histHead] = sig[r];
+      this.histHead = (this.histHead + 1) % this.cap;
+      this.histN = Math.min(this.histN + 1, this.cap);
+      this.updateThresholds();
+    }
+    this.last = s;
+  }
+
+  close(ev: OpenEvent, offset: number, emit: Emit<MicroExpressionRecord>): void {
+    this.ev = null;
+    const o = this.o;
+    const durationMs = Math.round((offset - ev.onset) * 1000);
+    if (durationMs < o.minDurationMs) return;
+    const regions = FACE_REGIONS.filter((r) => ev.regions.has(r));
+    if (regions.length === 0) return;
+    if (ev.maxHeadSpeed > o.maxHeadSpeed || ev.rigid) return;
+    if (regions.every((r) => r === 'eyes') && ev.maxAu45 >= o.blinkAu45) return;
+    if (regions.every((r) => r === 'mouth' || r === 'jaw') && ev.speakSum / ev.frames >= o.speakingMin) return;
+    const aus = AU_NAMES.filter((n, i) => n !== 'AU45' && ev.apex.au[i] >= o.auMin);
+    let intensity = 0;
+    for (let r = 0; r < NR; r++) intensity = Math.max(intensity, ev.apex.sig[r]);
+    emit({
+      trackId: this.trackId,
+      onset: ev.onset,
+      apex: ev.apex.t,
+      offset,
+      durationMs,
+      kind: durationMs < o.microMaxMs ? 'micro' : 'macro',
+      regions,
+      aus,
+      intensity: Math.min(1, Math.round(intensity * 1000) / 1000),
+      expressionAtApex: ev.apex.expr,
+    });
+  }
+
+  flush(emit: Emit<MicroExpressionRecord>): void {
+    if (this.ev && this.last) this.close(this.ev, this.last.t, emit);
+  }
+}
+
+function topClass(p: ArrayLike<number> | undefined): ExpressionClass {
+  if (!p || p.length < EXPRESSION_CLASSES.length) return 'neutral';
+  let best = 0;
+  for (let i = 1; i < EXPRESSION_CLASSES.length; i++) if (p[i] > p[best]) best = i;
+  return EXPRESSION_CLASSES[best];
+}
+
+/** The spotter as a pipeline Stage: frames of any number of tracks in, `microexpression` records out. */
+export class MicroExpressionSpotter implements Stage<SpotterFrame, MicroExpressionRecord> {
+  readonly name = 'microExpressionSpotter';
+  readonly opts: SpotterOptions;
+  private readonly tracks = new Map<number, TrackSpotter>();
+
+  constructor(opts: z.input<typeof spotterOptionsSchema> = {}) {
+    this.opts = spotterOptionsSchema.parse(opts);
+  }
+
+  push(f: SpotterFrame, emit: Emit<MicroExpressionRecord>): void {
+    let t = this.tracks.get(f.trackId);
+    if (!t) {
+      t = new TrackSpotter(f.trackId, this.opts);
+      this.tracks.set(f.trackId, t);
+    }
+    t.push(f, emit);
+  }
+
+  /** A track ended: emit what it still holds and forget it. */
+  endTrack(trackId: number, emit: Emit<MicroExpressionRecord>): void {
+    this.tracks.get(trackId)?.flush(emit);
+    this.tracks.delete(trackId);
+  }
+
+  flush(emit: Emit<MicroExpressionRecord>): void {
+    for (const t of this.tracks.values()) t.flush(emit);
+  }
+
+  close(): void {
+    this.tracks.clear();
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * A per-track neutral reference for geometric measures that expressions do not pull along.
+ * Why not the first frames: posed clips start expressive. Why not a mean: it follows every expression.
+ * Here: a per-measure median over a long window of *gated* samples — taken at most every `sampleEveryS`, only on
+ * low-motion frames (expressions are onsets, i.e. motion) and, for mouth measures, not while speaking. An expression
+ * held for less than half the window cannot move the median; the window slides, so the reference adapts slowly
+ * (new speaker pose, lighting). Until `minSamples` exist the median of what there is stands in.
+ */
+import { z } from 'zod';
+
+export const neutralBaselineOptionsSchema = z.object({
+  /** window length of gated samples kept per track, seconds */
+  windowS: z.number().positive().default(60),
+  /** at most one sample per this interval (keeps the window long and cheap) */
+  sampleEveryS: z.number().positive().default(0.2),
+  /** frames whose mean landmark speed (inter-ocular units / s) exceeds this are not sampled */
+  maxMotion: z.number().positive().default(0.6),
+  /** samples before the baseline counts as settled */
+  minSamples: z.number().int().positive().default(10),
+});
+export type NeutralBaselineOptions = z.infer<typeof neutralBaselineOptionsSchema>;
+
+export class NeutralBaseline {
+  private readonly opts: NeutralBaselineOptions;
+  private readonly cap: number;
+  private readonly ring: Float32Array;
+  private count = 0;
+  private head = 0;
+  private lastT = Number.NEGATIVE_INFINITY;
+  private readonly med: Float32Array;
+  private readonly scratch: Float32Array;
+
+  constructor(
+    readonly dims: number,
+    opts: z.input<typeof neutralBaselineOptionsSchema> = {},
+  ) {
+    this.opts = neutralBaselineOptionsSchema.parse(opts);
+    this.cap = Math.max(1, Math.round(this.opts.windowS / this.opts.sampleEveryS));
+    this.ring = new Float32Array(this.cap * dims);
+    this.med = new Float32Array(dims);
+    this.scratch = new Float32Array(this.cap);
+  }
+
+  get samples(): number {
+    return this.count;
+  }
+
+  get settled(): boolean {
+    return this.count >= this.opts.minSamples;
+  }
+
+  /**
+   * Offers one frame's measures. `frozen[i]` true keeps measure i out of this sample (its previous-sample value is
+   * repeated, so a speaker's mouth never defines the neutral mouth). Returns true when sampled.
+   */
+  offer(t: number, m: ArrayLike<number>, motion: number, frozen?: ArrayLike<boolean>): boolean {
+    if (this.count > 0 && (t - this.lastT < this.opts.sampleEveryS || motion > this.opts.maxMotion)) return false;
+    const d = this.dims;
+    const prev = this.count > 0 ? ((this.head - 1 + this.cap) % this.cap) * d : -1;
+    const o = this.head * d;
+    for (let i = 0; i < d; i++) {
+      this.ring[o + i] = frozen?.[i] && prev >= 0 ? this.ring[prev + i] : m[i];
+    }
+    this.head = (this.head + 1) % this.cap;
+    this.count = Math.min(this.count + 1, this.cap);
+    this.lastT = t;
+    this.recompute();
+    return true;
+  }
+
+  /** The per-measure median of the window. */
+  get values(): Float32Array {
+    return this.med;
+  }
+
+  private recompute(): void {
+    const n = this.count;
+    const d = this.dims;
+    const s = this.scratch.subarray(0, n);
+    for (let i = 0; i < d; i++) {
+      for (let k = 0; k < n; k++) s[k] = this.ring[k * d + i];
+      s.sort();
+      this.med[i] = n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+  }
+}

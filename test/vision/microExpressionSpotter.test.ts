@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { microexpressionSchema } from '../../src/events/schema.ts';
+import { ActionUnitEstimator } from '../../src/vision/actionUnits.ts';
+import { headPose } from '../../src/vision/headPose.ts';
+import {
+  type MicroExpressionRecord,
+  MicroExpressionSpotter,
+  type SpotterFrame,
+} from '../../src/vision/microExpressionSpotter.ts';
+import { RegionMotion } from '../../src/vision/regionMotion.ts';
+import { collect } from '../harness/stage.ts';
+import { blink, browLower, envelope, type FrameSpec, neutralUnitMesh, smile, toFrame } from './syntheticFace.ts';
+
+const FPS = 30;
+const unit = neutralUnitMesh();
+
+/** 2 s neutral, then `spec(frame)` for the rest of a 4 s sequence, through AUs + region motion into spotter frames. */
+function sequence(spec: (frame: number) => FrameSpec, speaking = 0): SpotterFrame[] {
+  const est = new ActionUnitEstimator();
+  const rm = new RegionMotion();
+  const out: SpotterFrame[] = [];
+  for (let f = 0; f < 4 * FPS; f++) {
+    const t = f / FPS;
+    const lm = toFrame(unit, f, spec(f));
+    const r = est.analyse(0, t, lm, speaking);
+    const motion = rm.update(t, r.normMesh);
+    out.push({ trackId: 0, t, au: r.au, headPose: headPose(lm), speaking, regionMotion: motion.landmark });
+  }
+  return out;
+}
+
+async function spot(frames: SpotterFrame[]): Promise<MicroExpressionRecord[]> {
+  return collect(new MicroExpressionSpotter(), frames);
+}
+
+const START = 70; // frame of onset (2.33 s)
+
+test('a 200 ms brow lowering is one micro-expression with onset/apex/offset within 2 frames', async () => {
+  const len = Math.round(0.2 * FPS);
+  const ev = await spot(sequence((f) => ({ offsets: browLower(envelope(f, START, len, len / 2)) })));
+  assert.equal(ev.length, 1, JSON.stringify(ev));
+  const e = ev[0];
+  assert.equal(e.kind, 'micro');
+  assert.ok(Math.abs(e.onset * FPS - START) <= 2, `onset ${e.onset * FPS}`);
+  assert.ok(Math.abs(e.apex * FPS - (START + len / 2)) <= 2, `apex ${e.apex * FPS}`);
+  assert.ok(Math.abs(e.offset * FPS - (START + len)) <= 2, `offset ${e.offset * FPS}`);
+  assert.deepEqual(e.regions, ['brows']);
+  assert.ok(e.aus.includes('AU4'));
+  assert.ok(e.intensity > 0.5);
+  microexpressionSchema.parse({
+    v: 1,
+    type: 'microexpression',
+    streamId: 's',
+    room: 'r',
+    seq: 0,
+    t: e.offset,
+    wall: 0,
+    ...e,
+  });
+});
+
+test('a 600 ms smile is a macro-expression with AU12', async () => {
+  const len = Math.round(0.6 * FPS);
+  const ev = await spot(sequence((f) => ({ offsets: smile(envelope(f, START, len, 3)) })));
+  assert.equal(ev.length, 1, JSON.stringify(ev));
+  assert.equal(ev[0].kind, 'macro');
+  assert.ok(ev[0].aus.includes('AU12'));
+  assert.ok(ev[0].regions.includes('mouth'));
+  assert.ok(Math.abs(ev[0].durationMs - 600) <= 70, `${ev[0].durationMs}`);
+});
+
+test('a blink is not a micro-expression', async () => {
+  const ev = await spot(sequence((f) => ({ offsets: blink(envelope(f, START, 5, 2)) })));
+  assert.deepEqual(ev, []);
+});
+
+test('a head turn is not a micro-expression', async () => {
+  const ev = await spot(sequence((f) => ({ yaw: 35 * envelope(f, START, 12, 6) })));
+  assert.deepEqual(ev, []);
+});
+
+test('mouth-only motion while speaking is rejected; the same without speech is spotted', async () => {
+  const len = Math.round(0.3 * FPS);
+  const spec = (f: number) => {
+    const a = envelope(f, START, len, len / 2);
+    return { offsets: { 61: [-0.03 * a, -0.05 * a], 291: [0.03 * a, -0.05 * a] } as Record<number, [number, number]> };
+  };
+  assert.deepEqual(await spot(sequence(spec, 1)), []);
+  assert.equal((await spot(sequence(spec, 0))).length, 1);
+});
