@@ -4,7 +4,10 @@
  * socket.io: handshake `auth: { token }` → the rooms that token may read (`eventTokens`; none configured = open,
  * with a warning). `subscribe({ room })` or `subscribe({ streamId, sinceSeq? })` (ack: `{ ok, error? }`) joins a
  * server-side room; with `sinceSeq` the missed events come from the recording first, then live ones, each once.
- * Events go out as `event` messages; `face.frame` is volatile (dropped for a busy client rather than queued), and a
+ * Events go out as `event` messages; `face.frame` is treated as volatile — skipped for a client whose send buffer
+ * already holds `volatileSkipAbove` packets rather than queued (socket.io's own `volatile` flag drops a packet
+ * whenever the transport is mid-write, which loses most face.frames of 4 simultaneous streams even for a fast
+ * client) — and a
  * client whose send buffer grows past `maxBufferedEvents` is disconnected, so a slow subscriber never holds the
  * pipeline or memory.
  * REST: GET /streams, /streams/:id, /streams/:id/events?since=, /streams/:id/export.vtt|.csv (Bearer token when
@@ -27,10 +30,12 @@ export const streamChannel = (id: string) => `stream:${id}`;
 export interface EventsApiOptions {
   /** events a client may have waiting in its socket before it is cut off */
   maxBufferedEvents: number;
+  /** a client with more packets than this waiting gets no face.frame until it catches up */
+  volatileSkipAbove: number;
 }
 
 export function eventsApi(options: Partial<EventsApiOptions> = {}) {
-  const opts: EventsApiOptions = { maxBufferedEvents: 2000, ...options };
+  const opts: EventsApiOptions = { maxBufferedEvents: 2000, volatileSkipAbove: 32, ...options };
   return async (ctx: ServerContext): Promise<void> => {
     const log = ctx.log.child({ component: 'events' });
     const recorder = new Recorder(ctx.bus, ctx.config.dataDir);
@@ -89,8 +94,14 @@ export function eventsApi(options: Partial<EventsApiOptions> = {}) {
     const unsubscribe = ctx.bus.on((e) => {
       // to() twice = the union of both channels, each socket once
       const t = nsp.to(roomChannel(e.room)).to(streamChannel(e.streamId));
-      if (e.type === 'face.frame') t.volatile.emit('event', e);
-      else t.emit('event', e);
+      if (e.type === 'face.frame') {
+        const busy: string[] = [];
+        for (const [id, socket] of nsp.sockets) {
+          const buffered = (socket.conn as unknown as { writeBuffer?: unknown[] }).writeBuffer?.length ?? 0;
+          if (buffered > opts.volatileSkipAbove) busy.push(id);
+        }
+        (busy.length ? t.except(busy) : t).emit('event', e);
+      } else t.emit('event', e);
     });
     ctx.shutdown.register('events-api', () => unsubscribe());
 

@@ -62,7 +62,13 @@ describe('TypeScript client and microemo subscribe', () => {
     );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
-    await wait(2000);
+    await new Promise<void>((resolve) => {
+      let err = '';
+      child.stderr.on('data', (d) => {
+        err += d;
+        if (/subscribed to room lab/.test(err)) resolve();
+      });
+    });
     const pub = server.bus.stream('cli-1', 'lab');
     pub.publish('stream.started', { t: 0, source: 'whip', video: null, audio: null });
     pub.publish('stream.ended', { t: 1, reason: 'deleted' });

@@ -61,10 +61,10 @@ export function register(program: Command): void {
           process.stdout.write(`${opts.json ? JSON.stringify(e) : formatEvent(e)}\n`);
         });
         await client.subscribe(opts.stream ? { streamId: opts.stream, sinceSeq: 0 } : { room: opts.room });
-        if (!opts.json)
-          process.stderr.write(
-            `subscribed to ${opts.stream ? `stream ${opts.stream}` : `room ${opts.room}`} at ${opts.url}\n`,
-          );
+        // on stderr, so that stdout stays pure JSONL with --json
+        process.stderr.write(
+          `subscribed to ${opts.stream ? `stream ${opts.stream}` : `room ${opts.room}`} at ${opts.url}\n`,
+        );
         const stop = () => {
           client.close();
           process.exit(0);
