@@ -41,7 +41,8 @@ serveWorker(
       t: req.t,
       index: req.index,
       faces: a.faces.map((f) => f.observation),
-      microexpressions: [],
+      // the event's time is the expression's offset; the pipeline orders it by the frame that confirmed it
+      microexpressions: a.microexpressions.map((m) => ({ ...m, t: m.offset })),
       localTokens: a.faces.map((f) => ({ trackId: f.observation.trackId, token: f.localToken })),
       globalToken: a.globalToken,
       mouthActivity: a.faces.map((f) => ({ trackId: f.observation.trackId, value: f.mouthActivity })),

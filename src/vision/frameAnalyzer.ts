@@ -4,12 +4,15 @@
  * pipeline needs — a face.frame observation, a local token, mouth activity — plus one global frame token.
  * One instance per stream; it lives in a vision worker thread.
  */
-import { AU_NAMES, type AuIntensities, type Face } from '../events/schema.ts';
+import type { AuIntensities, Face } from '../events/schema.ts';
+import { ActionUnitEstimator, auRecord } from './actionUnits.ts';
 import type { Box } from './blazeFace.ts';
 import { MESH } from './faceMesh.ts';
 import type { FaceStack, StackFace } from './faceStack.ts';
 import type { RgbFrame } from './imageOps.ts';
+import { type MicroExpressionRecord, MicroExpressionSpotter } from './microExpressionSpotter.ts';
 import type { BodyPose, MoveNet } from './movenet.ts';
+import { RegionMotion } from './regionMotion.ts';
 import { SceneMotion } from './sceneMotion.ts';
 import { valenceArousal } from './valenceArousal.ts';
 
@@ -78,12 +81,8 @@ export interface FrameAnalysis {
   t: number;
   faces: AnalysedFace[];
   globalToken: Float32Array | null;
-}
-
-/** Extension point for the action-unit stage (per track); zeros until one is given. */
-export interface AuEstimator {
-  estimate(trackId: number, t: number, landmarks: Float32Array, speaking: number): AuIntensities;
-  drop(trackId: number): void;
+  /** micro-/macro-expressions whose offset was confirmed on this frame (or whose track ended) */
+  microexpressions: MicroExpressionRecord[];
 }
 
 interface Track {
@@ -92,11 +91,8 @@ interface Track {
   box: Box;
   lastSeen: number;
   lipGap: number | null;
-  au: Float32Array;
-  auT: number;
+  regions: RegionMotion;
 }
-
-const ZERO_AU = Object.fromEntries(AU_NAMES.map((n) => [n, 0])) as AuIntensities;
 
 function boxIou(a: Box, b: Box): number {
   const ix = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
@@ -144,20 +140,34 @@ export class FrameAnalyzer {
     private readonly stack: FaceStack,
     private readonly movenet: MoveNet | null,
     options: Partial<FrameAnalyzerOptions> = {},
-    private readonly aus: AuEstimator | null = null,
+    private readonly aus = new ActionUnitEstimator(),
+    private readonly spotter = new MicroExpressionSpotter(),
   ) {
     this.options = { ...defaultFrameAnalyzerOptions, ...options };
   }
 
   async analyse(frame: RgbFrame, t: number, opts: { global: boolean; speaking: number }): Promise<FrameAnalysis> {
-    const found = await this.findFaces(frame, t);
-    const faces = found.map(({ face, track }) => this.describe(face, track, t, opts.speaking));
+    const microexpressions: MicroExpressionRecord[] = [];
+    const emit = (r: MicroExpressionRecord) => microexpressions.push(r);
+    const found = await this.findFaces(frame, t, emit);
+    const faces = found.map(({ face, track }) => this.describe(face, track, t, opts.speaking, emit));
     const globalToken = opts.global ? await this.globalToken(frame, faces) : null;
     this.frames++;
-    return { t, faces, globalToken };
+    return { t, faces, globalToken, microexpressions };
   }
 
-  private async findFaces(frame: RgbFrame, t: number): Promise<{ face: StackFace; track: Track }[]> {
+  /** End of stream: expressions still open on any track. */
+  flush(): MicroExpressionRecord[] {
+    const out: MicroExpressionRecord[] = [];
+    this.spotter.flush((r) => out.push(r));
+    return out;
+  }
+
+  private async findFaces(
+    frame: RgbFrame,
+    t: number,
+    emit: (r: MicroExpressionRecord) => void,
+  ): Promise<{ face: StackFace; track: Track }[]> {
     const o = this.options;
     const detect = this.forceDetect || this.tracks.length === 0 || this.frames % o.detectEvery === 0;
     let pairs: { face: StackFace; track: Track }[];
@@ -184,7 +194,10 @@ export class FrameAnalyzer {
       track.lastSeen = t;
     }
     const gone = this.tracks.filter((tr) => t - tr.lastSeen > o.maxMissingS);
-    for (const g of gone) this.aus?.drop(g.id);
+    for (const g of gone) {
+      this.aus.drop(g.id);
+      this.spotter.endTrack(g.id, emit);
+    }
     this.tracks = this.tracks.filter((tr) => t - tr.lastSeen <= o.maxMissingS);
     return pairs.sort((a, b) => a.track.id - b.track.id);
   }
@@ -216,8 +229,7 @@ export class FrameAnalyzer {
         box: f.box,
         lastSeen: t,
         lipGap: null,
-        au: new Float32Array(AU_NAMES.length),
-        auT: t,
+        regions: new RegionMotion(),
       };
       this.tracks.push(track);
       out.push({ face: f, track });
@@ -225,27 +237,44 @@ export class FrameAnalyzer {
     return out;
   }
 
-  private describe(face: StackFace, track: Track, t: number, speaking: number): AnalysedFace {
+  private describe(
+    face: StackFace,
+    track: Track,
+    t: number,
+    speaking: number,
+    emit: (r: MicroExpressionRecord) => void,
+  ): AnalysedFace {
     const lm = face.mesh.landmarks;
     const iod = Math.max(1, dist(lm, MESH.rightEyeOuter, MESH.leftEyeOuter));
     const gap = dist(lm, 13, 14) / iod;
     const mouthActivity = track.lipGap === null ? 0 : Math.abs(gap - track.lipGap);
     track.lipGap = gap;
-    const au = this.aus ? this.aus.estimate(track.id, t, lm, speaking) : ZERO_AU;
-    const auVec = Float32Array.from(AU_NAMES, (n) => au[n]);
-    const dt = Math.max(1e-3, t - track.auT);
+    const auFrame = this.aus.analyse(track.id, t, lm, speaking);
+    const au: AuIntensities = auRecord(auFrame.au);
+    const headPose = headPoseFromMesh(lm);
+    const motion = track.regions.update(t, auFrame.normMesh);
+    this.spotter.push(
+      {
+        trackId: track.id,
+        t,
+        au: auFrame.au,
+        headPose,
+        speaking,
+        regionMotion: motion.landmark,
+        expression: face.expression.probs,
+      },
+      emit,
+    );
     const token = new Float32Array(LOCAL_TOKEN_DIM);
     const L = LOCAL_TOKEN_LAYOUT;
     const { expression } = face;
     token.set(expression.probs, L.probs[0]);
     token.set(expression.emotion.logits, L.emotionLogits[0]);
     token.set(expression.faceExpression.logits, L.faceExpressionLogits[0]);
-    token.set(auVec, L.au[0]);
-    for (let i = 0; i < auVec.length; i++) token[L.auVelocity[0] + i] = (auVec[i] - track.au[i]) / dt;
+    token.set(auFrame.au, L.au[0]);
+    token.set(auFrame.auVelocity, L.auVelocity[0]);
     token.set(expression.emotion.embedding, L.emotionEmbedding[0]);
     token.set(expression.faceExpression.embedding, L.faceExpressionEmbedding[0]);
-    track.au = auVec;
-    track.auT = t;
     const probs = Object.fromEntries(
       (['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised'] as const).map((c, i) => [
         c,
@@ -259,7 +288,7 @@ export class FrameAnalyzer {
         trackId: track.id,
         box: { x: r3(face.box.x), y: r3(face.box.y), w: r3(face.box.w), h: r3(face.box.h) },
         score: Math.min(1, Math.max(0, face.score)),
-        headPose: headPoseFromMesh(lm),
+        headPose,
         expression: probs,
         au,
         valence: va.valence,
