@@ -46,13 +46,19 @@ before(async () => {
   const est = new ActionUnitEstimator({ baseline: { windowS: 120 } });
   let t = 0;
   // pass 1: the session as one track would see it, so the baseline settles on the speaker
-  for (const c of clips) for (const lm of c.lms) est.analyse(0, (t += 0.04), lm);
+  for (const c of clips) {
+    for (const lm of c.lms) {
+      t += 0.04;
+      est.analyse(0, t, lm);
+    }
+  }
   // pass 2: AUs against the settled baseline
   for (const c of clips) {
     const series = AU_NAMES.map(() => [] as number[]);
     for (const lm of c.lms) {
-      const r = est.analyse(0, (t += 0.04), lm);
-      AU_NAMES.forEach((_, i) => series[i].push(r.au[i]));
+      t += 0.04;
+      const r = est.analyse(0, t, lm);
+      for (let i = 0; i < AU_NAMES.length; i++) series[i].push(r.au[i]);
     }
     peaks.set(
       c.label,
