@@ -4,8 +4,10 @@
  *
  * Clock: one media clock per session, zero at the offer. Each track's RTP time is anchored at the arrival of its
  * first packet and advances with the RTP timestamps, so frames and audio carry capture-relative media time, not
- * arrival time. (Alignment through RTCP sender reports is not done yet: on loopback the first-packet anchors agree
- * within a few ms; over a real network they can differ by the tracks' jitter.)
+ * arrival time. First-packet anchors of audio and video differ by the senders' pipeline delays (~40 ms seen from
+ * GStreamer): once each track has an RTCP sender report, audio is shifted so that both tracks map RTP time to the
+ * sender's NTP clock identically. SR NTP is used only to align the stream's own tracks, never as absolute time
+ * (GStreamer's is ~1.2 s off wall clock).
  */
 import { EventEmitter } from 'node:events';
 import type { RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
@@ -31,15 +33,51 @@ export interface WhipSessionOptions {
 class RtpClock {
   private first: number | undefined;
   private last = 0;
+  private lastTicks = 0;
   private wraps = 0;
   anchorS: number | undefined;
+  /** anchor-based media time minus SR-NTP time of any RTP instant (constant per track), once an SR was seen */
+  ntpOffsetS: number | undefined;
+
+  constructor(readonly rate: number) {}
 
   ticks(ts: number): number {
     if (this.first === undefined) this.first = ts;
     if (ts < this.last && this.last - ts > 0x80000000) this.wraps++;
     this.last = ts;
-    return ts + this.wraps * 0x100000000 - this.first;
+    this.lastTicks = ts + this.wraps * 0x100000000 - this.first;
+    return this.lastTicks;
   }
+
+  /** Ticks of a timestamp near the latest packet (a sender report's), without advancing the clock. */
+  near(ts: number): number {
+    return this.lastTicks + ((ts - this.last) | 0);
+  }
+
+  private prevSr: { ntpS: number; ticks: number } | undefined;
+
+  /**
+   * A sender report maps this track's RTP time to the sender's NTP clock. It is trusted only once two consecutive
+   * reports agree with the RTP clock rate (within 2 %): GStreamer publishing from paced files was seen sending
+   * reports whose RTP time ran at twice the packets' rate, which would misalign rather than align.
+   */
+  senderReport(ntp: bigint, rtpTs: number): void {
+    if (this.first === undefined || this.anchorS === undefined) return;
+    const ntpS = Number(ntp >> 32n) + Number(ntp & 0xffffffffn) / 2 ** 32;
+    const ticks = this.near(rtpTs);
+    const prev = this.prevSr;
+    this.prevSr = { ntpS, ticks };
+    if (!prev || ntpS - prev.ntpS < 0.2) return;
+    const dNtp = ntpS - prev.ntpS;
+    if (Math.abs((ticks - prev.ticks) / this.rate - dNtp) > 0.02 * dNtp) return;
+    this.ntpOffsetS = this.anchorS + ticks / this.rate - ntpS;
+  }
+}
+
+interface SenderReport {
+  type: number;
+  ssrc: number;
+  senderInfo: { ntpTimestamp: bigint; rtpTimestamp: number };
 }
 
 export class WhipSession extends EventEmitter<MediaSourceEvents> implements MediaSource {
@@ -51,8 +89,8 @@ export class WhipSession extends EventEmitter<MediaSourceEvents> implements Medi
   private lastPacket = performance.now();
   private watchdog: NodeJS.Timeout;
   private ended = false;
-  private readonly videoClock = new RtpClock();
-  private readonly audioClock = new RtpClock();
+  private readonly videoClock = new RtpClock(90000);
+  private readonly audioClock = new RtpClock(48000);
   packets = { video: 0, audio: 0 };
 
   private constructor(
@@ -70,6 +108,12 @@ export class WhipSession extends EventEmitter<MediaSourceEvents> implements Medi
     };
     this.pc = createPublishPeer();
     this.pc.ontrack = ({ track, receiver }) => {
+      const clock = track.kind === 'video' ? this.videoClock : this.audioClock;
+      receiver.onRtcp.subscribe((p) => {
+        const sr = p as unknown as SenderReport;
+        if (sr.type === 200 && sr.senderInfo)
+          clock.senderReport(sr.senderInfo.ntpTimestamp, sr.senderInfo.rtpTimestamp);
+      });
       if (track.kind === 'video') this.onVideoTrack(track, (ssrc) => void receiver.sendRtcpPLI(ssrc));
       else this.onAudioTrack(track);
     };
@@ -178,17 +222,35 @@ export class WhipSession extends EventEmitter<MediaSourceEvents> implements Medi
     const opus = new OpusToPcm();
     this.opus = opus;
     let nextT: number | undefined;
+    let appliedShift = 0;
     track.onReceiveRtp.subscribe((rtp) => {
       if (this.ended) return;
       this.lastPacket = performance.now();
       this.packets.audio++;
       const ticks = this.audioClock.ticks(rtp.header.timestamp);
-      this.audioClock.anchorS ??= this.now();
+      // An audio packet leaves only once its last sample is captured: its first sample is one packet (20 ms for
+      // Opus from Chrome, OBS and GStreamer) older than its arrival. A video frame leaves right after encoding.
+      this.audioClock.anchorS ??= this.now() - 0.02;
       void opus.ready.then(() => {
         if (this.ended) return;
-        const samples = opus.decode(rtp.payload);
+        let samples = opus.decode(rtp.payload);
         if (!samples.length) return;
-        let t = (this.audioClock.anchorS ?? 0) + ticks / 48000;
+        const shift = this.audioShift();
+        let t = (this.audioClock.anchorS ?? 0) + ticks / 48000 + shift;
+        if (nextT !== undefined && shift !== appliedShift && Math.abs(t - nextT) < 0.5) {
+          // The sender-report shift arrived or changed: move the PCM timeline once while keeping it gap-free —
+          // drop the samples now overlapping earlier ones, or fill a forward jump with silence.
+          const n = Math.round((t - nextT) * 16000);
+          if (n < 0) samples = samples.subarray(Math.min(samples.length, -n));
+          else if (n > 0) {
+            const padded = new Float32Array(n + samples.length);
+            padded.set(samples, n);
+            samples = padded;
+          }
+          t = nextT;
+        }
+        appliedShift = shift;
+        if (!samples.length) return;
         // Keep the PCM continuous across timestamp rounding and small overlaps (a packet decoded after a later one
         // never moves time back); a real gap (loss, DTX) starts again at its own time.
         if (nextT !== undefined && t < nextT + 0.005) t = nextT;
@@ -196,6 +258,13 @@ export class WhipSession extends EventEmitter<MediaSourceEvents> implements Medi
         this.emit('audio', { t, samples });
       });
     });
+  }
+
+  /** Audio's shift onto the video track's timing, from their sender reports (0 until both have one). */
+  private audioShift(): number {
+    const v = this.videoClock.ntpOffsetS;
+    const a = this.audioClock.ntpOffsetS;
+    return v === undefined || a === undefined ? 0 : v - a;
   }
 
   /** Trickled remote candidates (`candidate:…` lines); unparsable ones are skipped. */

@@ -2,6 +2,7 @@
 """An OBS-like WHIP publisher for tests: GStreamer webrtcbin sending x264 H.264 + Opus with an offer that carries no
 ICE candidates and never trickles (as OBS does). Usage: whipPublisher.py URL SECONDS [TOKEN]
 Prints 'location <url>' after the POST and 'deleted <status>' after the DELETE at the end."""
+import os
 import sys
 import threading
 import urllib.request
@@ -16,12 +17,22 @@ from gi.repository import GLib, Gst, GstSdp, GstWebRTC  # noqa: E402
 url, seconds = sys.argv[1], float(sys.argv[2])
 token = sys.argv[3] if len(sys.argv) > 3 else None
 Gst.init(None)
+# Sources: live test patterns, or (env WHIP_VIDEO_Y4M + WHIP_AUDIO_WAV) files paced in real time by identity sync
+# (the A/V alignment test sends flashes and beeps at known instants).
+video_y4m = os.environ.get("WHIP_VIDEO_Y4M")
+audio_wav = os.environ.get("WHIP_AUDIO_WAV")
+if video_y4m and audio_wav:
+    vsrc = f"filesrc location={video_y4m} ! y4mdec ! identity sync=true ! videoconvert ! videoscale"
+    asrc = f"filesrc location={audio_wav} ! wavparse ! identity sync=true ! audioconvert ! audioresample"
+else:
+    vsrc = "videotestsrc is-live=true pattern=ball"
+    asrc = "audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample"
 pipe = Gst.parse_launch(
     "webrtcbin name=w bundle-policy=max-bundle "
-    "videotestsrc is-live=true pattern=ball ! video/x-raw,width=640,height=480,framerate=30/1 ! videoconvert ! "
+    f"{vsrc} ! video/x-raw,width=640,height=480,framerate=30/1 ! videoconvert ! "
     "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 bitrate=1500 ! video/x-h264,profile=high ! "
     "rtph264pay config-interval=-1 pt=102 ! application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000 ! w. "
-    "audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample ! opusenc ! "
+    f"{asrc} ! opusenc ! "
     "rtpopuspay pt=111 ! application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000 ! w."
 )
 webrtc = pipe.get_by_name("w")
