@@ -7,10 +7,18 @@ export async function decodeClip(
   path: string,
   width: number,
   height: number,
-  opts: { bin?: string; maxS?: number } = {},
+  opts: { bin?: string; maxS?: number; fps?: number } = {},
 ): Promise<RgbFrame[]> {
   const args = ['-v', 'error', '-i', path, ...(opts.maxS ? ['-t', String(opts.maxS)] : [])];
-  args.push('-vf', `scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-');
+  args.push(
+    '-vf',
+    `${opts.fps ? `fps=${opts.fps},` : ''}scale=${width}:${height}`,
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    '-',
+  );
   const p = spawn(opts.bin ?? ffmpeg.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const chunks: Buffer[] = [];
   let err = '';
