@@ -81,7 +81,12 @@ export class StreamPipeline {
   private readonly opts: StreamPipelineOptions;
   private readonly streamId: string;
   private inflight = 0;
-  private speaking = 0;
+  /** recent VAD probabilities by chunk end time, to look up the speech state at a frame's time */
+  private readonly speech: { end: number; p: number }[] = [];
+  /** media time up to which audio has been analysed (Infinity once the audio track has ended) */
+  private audioDoneT = 0;
+  /** file mode: frames waiting until the audio has been analysed up to their time */
+  private readonly waiting: VideoFrame[] = [];
   private lastFaceFrameT = Number.NEGATIVE_INFINITY;
   private nextHealthT: number | undefined;
   private health = { in: 0, analysed: 0, dropped: 0, firstT: Number.NaN };
@@ -129,8 +134,13 @@ export class StreamPipeline {
     this.source.on('audio', (c) => this.onAudio(c));
     this.source.on('video', (f) => this.onVideo(f));
     this.source.on('trackEnd', (kind) => {
-      if (kind === 'audio') this.audioChain = this.audioChain.then(() => this.orderer.close(AUDIO));
-      else this.idle = this.idle.then(() => this.orderer.close(VIDEO));
+      if (kind === 'audio') {
+        this.audioChain = this.audioChain.then(() => {
+          this.audioDoneT = Number.POSITIVE_INFINITY;
+          this.orderer.close(AUDIO);
+          this.pumpWaiting();
+        });
+      } else this.idle = this.idle.then(() => this.orderer.close(VIDEO));
     });
     this.source.once('end', (reason, message) => void this.finish(reason, message));
   }
@@ -153,14 +163,17 @@ export class StreamPipeline {
       }
       const end = chunk.t + chunk.samples.length / 16000;
       this.lastT = Math.max(this.lastT, end);
+      this.audioDoneT = Math.max(this.audioDoneT, end);
       this.orderer.advance(AUDIO, end);
+      this.pumpWaiting();
     });
   }
 
   private onFinding(f: AudioFinding): void {
     switch (f.kind) {
       case 'speaking':
-        this.speaking = f.probability;
+        this.speech.push({ end: f.t, p: f.probability });
+        if (this.speech.length > 400) this.speech.splice(0, this.speech.length - 300);
         this.emotion.onAudio(f);
         break;
       case 'utterance.start':
@@ -186,8 +199,38 @@ export class StreamPipeline {
     }
   }
 
+  /**
+   * Speech probability of the VAD chunk that covers media time t (the latest one when audio is behind): it
+   * conditions the mouth AUs, so in file mode frames wait for it (below) to keep runs reproducible.
+   */
+  private speakingAt(t: number): number {
+    for (const s of this.speech) if (s.end >= t) return s.p;
+    return this.speech.at(-1)?.p ?? 0;
+  }
+
   private onVideo(frame: VideoFrame): void {
     if (this.ended) return;
+    if (this.opts.mode === 'file' && this.source.info.audio && frame.t > this.audioDoneT) {
+      // the frame's buffer is the decoder's: keep a copy while it waits
+      this.waiting.push({ ...frame, rgb: frame.rgb.slice() });
+      if (this.waiting.length >= 4 && this.source.pause && !this.paused) {
+        this.paused = true;
+        this.source.pause();
+      }
+      return;
+    }
+    this.analyseFrame(frame);
+  }
+
+  private pumpWaiting(): void {
+    while (this.waiting.length && this.waiting[0].t <= this.audioDoneT) this.analyseFrame(this.waiting.shift()!);
+    if (this.paused && this.waiting.length < 4 && this.inflight < this.opts.maxInflight) {
+      this.paused = false;
+      this.source.resume?.();
+    }
+  }
+
+  private analyseFrame(frame: VideoFrame): void {
     this.health.in++;
     if (Number.isNaN(this.health.firstT)) this.health.firstT = frame.t;
     metrics.framesIn.inc({ stream: this.streamId });
@@ -211,7 +254,7 @@ export class StreamPipeline {
       height: frame.height,
       rgb,
       global: decision.global,
-      speaking: this.speaking,
+      speaking: this.speakingAt(frame.t),
     };
     this.inflight++;
     metrics.queueDepth.set({ stage: 'vision' }, this.inflight);
@@ -228,7 +271,7 @@ export class StreamPipeline {
       .finally(() => {
         this.inflight--;
         metrics.queueDepth.set({ stage: 'vision' }, this.inflight);
-        if (this.paused && this.inflight < this.opts.maxInflight) {
+        if (this.paused && this.inflight < this.opts.maxInflight && this.waiting.length < 4) {
           this.paused = false;
           this.source.resume?.();
         }
@@ -339,8 +382,10 @@ export class StreamPipeline {
   private finish(reason: EndReason, message?: string): Promise<void> {
     this.finishing ??= (async () => {
       // Let frames already in the worker come back, so their events are not lost.
-      await this.idle;
       await this.audioChain;
+      this.audioDoneT = Number.POSITIVE_INFINITY;
+      this.pumpWaiting();
+      await this.idle;
       try {
         for (const f of this.deps.audio.flush()) this.onFinding(f);
       } catch (err) {
