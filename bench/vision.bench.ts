@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { packageRoot } from '../src/model/modelBuild.ts';
 import { OrtSessionCache } from '../src/model/ortSession.ts';
 import { ActionUnitEstimator } from '../src/vision/actionUnits.ts';
+import { alignedCrops } from '../src/vision/alignment.ts';
 import { FaceStack } from '../src/vision/faceStack.ts';
 import { headPose } from '../src/vision/headPose.ts';
 import type { RgbFrame } from '../src/vision/imageOps.ts';
@@ -55,7 +56,8 @@ for (let i = 0; i < N; i++) {
   prev = [f.mesh.landmarks];
   const a = au.analyse(0, t, f.mesh.landmarks, 0);
   const pose = headPose(f.mesh.landmarks);
-  const motion = rm.update(t, a.normMesh);
+  const crops = alignedCrops(frames[i % frames.length], f.mesh.landmarks);
+  const motion = rm.update(t, a.normMesh, crops.grey);
   spotter.push(
     { trackId: 0, t, au: a.au, headPose: pose, regionMotion: motion.landmark, expression: f.expression.probs },
     (e) => emitted.push(e),

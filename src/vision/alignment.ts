@@ -8,7 +8,7 @@
  *   longer change landmark distances (facemesh z is in x units, so a rigid 3-D rotation is meaningful).
  */
 import { MESH, MESH_POINTS } from './faceMesh.ts';
-import type { Affine, Point2 } from './imageOps.ts';
+import { type Affine, GREY_WEIGHTS, invertAffine, type Point2, type RgbFrame, warpAffine } from './imageOps.ts';
 
 /** Canonical 5 points on a unit square (ArcFace's 112×112 template / 112): right eye, left eye, nose, mouth R, L. */
 export const CANONICAL_5: readonly Point2[] = [
@@ -139,4 +139,29 @@ export function normaliseMesh(lm: Float32Array, out = new Float32Array(MESH_POIN
     out[3 * i + 2] = (r[6] * px + r[7] * py + r[8] * pz) / iod;
   }
   return out;
+}
+
+export const ALIGNED_GREY = 64;
+export const ALIGNED_RGB = 112;
+
+export interface AlignedCrops {
+  /** frame → 64-crop affine (the 112 one is the same scaled by 112/64) */
+  toGrey: Affine;
+  /** 64×64 grey, 0..255 (what the Human emotion net sees, before its own scaling; and the appearance-motion input) */
+  grey: Float32Array;
+  /** 112×112×3 RGB, 0..255 (face-api's expression net input) */
+  rgb: Float32Array;
+}
+
+/** Both aligned crops of one face from its mesh (imageOps.warpAffine samples crop → frame, hence the inverse). */
+export function alignedCrops(
+  frame: RgbFrame,
+  lm: Float32Array,
+  out?: { grey: Float32Array; rgb: Float32Array },
+): AlignedCrops {
+  const toGrey = alignmentAffine(lm, ALIGNED_GREY);
+  const toRgb = alignmentAffine(lm, ALIGNED_RGB);
+  const grey = warpAffine(frame, invertAffine(toGrey), ALIGNED_GREY, ALIGNED_GREY, { grey: GREY_WEIGHTS }, out?.grey);
+  const rgb = warpAffine(frame, invertAffine(toRgb), ALIGNED_RGB, ALIGNED_RGB, {}, out?.rgb);
+  return { toGrey, grey, rgb };
 }

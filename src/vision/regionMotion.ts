@@ -36,11 +36,11 @@ const zeros = (): RegionValues => ({ brows: 0, eyes: 0, nose: 0, mouth: 0, jaw: 
 /** Stateful per track: keeps the previous normalised mesh and crop. */
 export class RegionMotion {
   private prevMesh: Float32Array | null = null;
-  private prevCrop: Uint8Array | null = null;
+  private prevCrop: Float32Array | null = null;
   private prevT = 0;
 
-  /** `normMesh` from alignment.normaliseMesh; `crop` an optional aligned grey crop of `cropSize`² bytes. */
-  update(t: number, normMesh: Float32Array, crop?: Uint8Array, cropSize = 64): RegionMotionSample {
+  /** `normMesh` from alignment.normaliseMesh; `crop` an optional aligned grey crop of `cropSize`² values 0..255. */
+  update(t: number, normMesh: Float32Array, crop?: ArrayLike<number>, cropSize = 64): RegionMotionSample {
     const dt = t - this.prevT;
     const landmark = zeros();
     let appearance: RegionValues | null = null;
@@ -58,7 +58,7 @@ export class RegionMotion {
       }
     }
     this.prevMesh = normMesh.slice();
-    this.prevCrop = crop ? crop.slice() : null;
+    this.prevCrop = crop ? Float32Array.from(crop) : null;
     this.prevT = t;
     return { landmark, appearance };
   }
@@ -66,8 +66,8 @@ export class RegionMotion {
 
 /** Mean absolute grey difference (0..1) inside a unit box of two square crops. */
 export function boxDiff(
-  a: Uint8Array,
-  b: Uint8Array,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
   size: number,
   box: readonly [number, number, number, number],
 ): number {

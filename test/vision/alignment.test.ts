@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  alignedCrops,
   alignmentAffine,
   CANONICAL_5,
   fivePoints,
@@ -62,4 +63,18 @@ test('gaze: iris at the eye centre is straight ahead, shifted right is positive 
   assert.ok(Math.abs(g0.x) < 1e-6 && Math.abs(g0.y) < 1e-6);
   const g1 = gazeFromIris(lm, [rc[0] + 6, rc[1]], [lc[0] + 6, lc[1]]);
   assert.ok(Math.abs(g1.x - 0.4) < 1e-6, `${g1.x}`);
+});
+
+test('aligned crops: the 64 grey and 112 RGB crops put the eyes where the template says', () => {
+  const frame = { width: 640, height: 480, rgb: new Uint8Array(640 * 480 * 3) };
+  const lm = toFrame(neutralUnitMesh(), 0, {}, 0);
+  // a bright dot on the right eye centre (frame 290, 240)
+  for (let y = 238; y <= 242; y++)
+    for (let x = 288; x <= 292; x++) frame.rgb.fill(255, (y * 640 + x) * 3, (y * 640 + x) * 3 + 3);
+  const c = alignedCrops(frame, lm);
+  assert.equal(c.grey.length, 64 * 64);
+  assert.equal(c.rgb.length, 112 * 112 * 3);
+  const [ex, ey] = applyAffine(c.toGrey, 290, 240);
+  assert.ok(c.grey[Math.round(ey) * 64 + Math.round(ex)] > 100);
+  assert.ok(Math.hypot(ex - CANONICAL_5[0][0] * 64, ey - CANONICAL_5[0][1] * 64) < 4);
 });
