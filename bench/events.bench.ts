@@ -71,7 +71,7 @@ const cpu0 = cpuSeconds();
 const t0 = performance.now();
 const timer = setInterval(() => {
   tick++;
-  for (const [i, p] of pubs.entries()) {
+  for (const p of pubs) {
     const t = tick / 10;
     p.publish('face.frame', { t, faces: [face] });
     published++;

@@ -32,11 +32,7 @@ export class Recorder {
   private readonly timer: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
 
-  constructor(
-    bus: EventBus,
-    dataDir: string,
-    private readonly flushMs = 500,
-  ) {
+  constructor(bus: EventBus, dataDir: string, flushMs = 500) {
     this.dir = join(dataDir, 'streams');
     mkdirSync(this.dir, { recursive: true });
     this.unsubscribe = bus.on((e) => this.record(e));

@@ -19,7 +19,7 @@ const of = <T extends MicroEmoEvent['type']>(events: MicroEmoEvent[], type: T) =
   events.filter((e): e is EventOf<T> => e.type === type);
 
 function assertSeqWithoutGaps(events: MicroEmoEvent[]) {
-  events.forEach((e, i) => assert.equal(e.seq, i, `seq ${e.seq} at position ${i}`));
+  for (const [i, e] of events.entries()) assert.equal(e.seq, i, `seq ${e.seq} at position ${i}`);
   for (const e of events) parseEvent(e);
 }
 

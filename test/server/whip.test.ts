@@ -137,13 +137,11 @@ describe('WHIP endpoint', () => {
     server.bus.on((e) => events.push(e));
     const frames: number[] = [];
     let pcm = 0;
-    let firstAudioT: number | undefined;
     let lastAudioEnd = 0;
     let gaps = 0;
     server.sources.once('source', (src: MediaSource) => {
       src.on('video', (f) => frames.push(f.t));
       src.on('audio', (c) => {
-        firstAudioT ??= c.t;
         if (lastAudioEnd && Math.abs(c.t - lastAudioEnd) > 0.001) gaps++;
         lastAudioEnd = c.t + c.samples.length / 16000;
         pcm += c.samples.length;
