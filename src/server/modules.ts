@@ -5,11 +5,12 @@
 
 import { analysisModule } from './analysisModule.ts';
 import type { ServerModule } from './app.ts';
+import { callSignalling } from './callSignalling.ts';
 import { eventsApi } from './eventsApi.ts';
 import { modelsReady } from './modelsReady.ts';
 import { attachRedisAdapter } from './scaleOut.ts';
 import { whipRoutes } from './whipRoutes.ts';
 
 export function defaultModules(): ServerModule[] {
-  return [attachRedisAdapter, modelsReady, eventsApi(), analysisModule, whipRoutes];
+  return [attachRedisAdapter, modelsReady, eventsApi(), analysisModule, whipRoutes, callSignalling];
 }
