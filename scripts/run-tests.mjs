@@ -26,7 +26,18 @@ if (files.length === 0) {
 const concurrency = process.env.TEST_CONCURRENCY ?? '1';
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...passthrough, ...files],
+  // --test-force-exit: a test file whose library leaves handles open (werift peers keep sockets after close) must not
+  // hang the run once its tests are done; --test-timeout bounds any single test.
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-force-exit',
+    '--test-timeout=240000',
+    `--test-concurrency=${concurrency}`,
+    ...passthrough,
+    ...files,
+  ],
   { stdio: 'inherit', cwd: root },
 );
 child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));
