@@ -159,7 +159,7 @@ export class CoreModel {
     o: SpanOptions = defaultSpanOptions,
   ): Promise<{ out: HeadOutput; context: HeadOutput; uttTokens: number } | null> {
     const { utt, ctx } = spanMemories(x, span, o);
-    if (utt.fused.length === 0) return null;
+    if (utt.fused.length === 0 && utt.prosody.length === 0) return null;
     const [u, c] = await Promise.all([this.qformer.run(utt), this.qformer.run(ctx)]);
     const [out, context] = await Promise.all([this.head.run(u, c), this.head.run(c, c)]);
     return { out, context, uttTokens: utt.fused.length };
