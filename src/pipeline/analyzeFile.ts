@@ -8,8 +8,10 @@ import { EventBus } from '../events/bus.ts';
 import { rootLogger } from '../events/logger.ts';
 import type { EventType, MicroEmoEvent } from '../events/schema.ts';
 import { openFileSource } from '../ingest/fileSource.ts';
+import type { CoreModel } from '../model/coreModel.ts';
+import { loadCoreModel, type UtteranceEmotionOptionsInput } from '../model/utteranceEmotion.ts';
 import { defaultBranches } from './branchFactory.ts';
-import { PipelineManager } from './pipelineManager.ts';
+import { type BranchFactory, PipelineManager } from './pipelineManager.ts';
 import type { VisionWorkerInit } from './visionWorker.ts';
 import { WorkerPool } from './workerPool.ts';
 
@@ -21,6 +23,12 @@ export interface AnalyzeFileOptions {
   longSide?: number;
   modelsDir?: string;
   ffmpegPath?: string;
+  /** trained core-model weights (`microemo train`); default: the training-free default weights */
+  weights?: string;
+  /** the model's emotion stage options (partial/windowed cadence, context, descriptors, explanation rewrite) */
+  emotion?: UtteranceEmotionOptionsInput;
+  /** replaces the default branches (feature extraction for train/eval collects tokens this way) */
+  branches?: (model: CoreModel) => BranchFactory;
   onEvent: (e: MicroEmoEvent) => void;
   onProgress?: (t: number, durationS: number | null) => void;
 }
@@ -36,12 +44,16 @@ export interface AnalyzeResult {
 export async function analyzeFile(path: string, opts: AnalyzeFileOptions): Promise<AnalyzeResult> {
   const streamId = opts.streamId ?? basename(path, extname(path));
   const room = opts.room ?? 'file';
+  const model = await loadCoreModel(opts.weights);
   const source = await openFileSource(path, {
     streamId,
     room,
     realtime: opts.realtime,
     longSide: opts.longSide,
     ffmpegPath: opts.ffmpegPath,
+  }).catch(async (err: Error) => {
+    await model.release();
+    throw err;
   });
   const bus = new EventBus();
   const init: VisionWorkerInit = { modelsDir: opts.modelsDir };
@@ -56,7 +68,8 @@ export async function analyzeFile(path: string, opts: AnalyzeFileOptions): Promi
     if (e.type === 'stream.ended') ended = { reason: e.reason, message: e.message };
     opts.onEvent(e);
   });
-  const manager = new PipelineManager(bus, pool, defaultBranches(), rootLogger());
+  const branches = opts.branches?.(model) ?? defaultBranches(model, { emotion: opts.emotion });
+  const manager = new PipelineManager(bus, pool, branches, rootLogger());
   try {
     const pipeline = manager.attach(source, { mode: 'file', faceFrameHz: opts.faceFrameHz ?? 10 }, (t) =>
       Math.round(t * 1000),
@@ -66,6 +79,7 @@ export async function analyzeFile(path: string, opts: AnalyzeFileOptions): Promi
     await pipeline.done;
   } finally {
     await pool.close();
+    await model.release();
   }
   return { events, byType, endReason: ended.reason, message: ended.message, durationS: source.durationS };
 }

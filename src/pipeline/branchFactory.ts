@@ -1,11 +1,13 @@
 /**
- * The default per-stream branches: the streaming VAD/segmenter for audio, and the span emotion branch over the
- * frame ring buffer.
+ * The default per-stream branches: the streaming VAD/segmenter for audio, and the core model (encoder, Q-Former,
+ * head) for emotions. The model's sessions are shared by every stream; its per-stream state lives in the branch.
  */
 import { AudioAnalyzer } from '../audio/audioAnalyzer.ts';
 import type { SegmenterOptionsInput } from '../audio/utteranceSegmenter.ts';
+import type { CoreModel } from '../model/coreModel.ts';
+import type { UtteranceEmotionOptionsInput } from '../model/utteranceEmotion.ts';
 import type { AudioBranch, AudioFinding } from './branches.ts';
-import { type EmotionBranchOptions, SpanEmotionBranch, type SpanScorer } from './emotionBranch.ts';
+import { ModelEmotionBranch } from './modelEmotionBranch.ts';
 import type { BranchFactory } from './pipelineManager.ts';
 
 /** An AudioBranch over an analyzer that is still loading its model (the first pushes wait for it). */
@@ -26,10 +28,11 @@ export function audioBranch(analyzer: Promise<AudioAnalyzer>): AudioBranch {
 }
 
 export function defaultBranches(
-  opts: { segmenter?: SegmenterOptionsInput; emotion?: Partial<EmotionBranchOptions>; scorer?: SpanScorer } = {},
+  model: CoreModel,
+  opts: { segmenter?: SegmenterOptionsInput; emotion?: UtteranceEmotionOptionsInput } = {},
 ): BranchFactory {
   return {
     audio: () => audioBranch(AudioAnalyzer.create({ segmenter: opts.segmenter })),
-    emotion: (_info, frames) => new SpanEmotionBranch(frames, opts.scorer, opts.emotion),
+    emotion: () => new ModelEmotionBranch(model, opts.emotion),
   };
 }

@@ -52,20 +52,27 @@ export interface VisionRequest {
 
 export type EmotionPayload = EventPayload<'emotion'>;
 
-/** The model branch: consumes tokens as they come, answers with emotion payloads when they are due. */
+/**
+ * The model branch: consumes tokens as they come, answers with emotion payloads when they are due. The model runs
+ * on onnxruntime (async), so answers are promises; the pipeline publishes them in the order it asked.
+ */
 export interface EmotionBranch {
   onVision(result: VisionResult): void;
   onAudio(finding: AudioFinding): void;
+  /** the stream's PCM (16 kHz mono), for prosody */
+  onPcm(chunk: AudioChunk): void;
   /** Partial (every second of an open utterance) and windowed (non-speaking faces) emotions due at media time t. */
-  due(t: number): EmotionPayload[];
-  /** The final emotion(s) of an utterance, called once the video up to its end has been analysed. */
-  /** `t` is the media time the end was decided (the event's time); start/end bound the utterance. */
+  due(t: number): Promise<EmotionPayload[]>;
+  /**
+   * The final emotion(s) of an utterance, called once the video up to its end has been analysed; `t` is the media
+   * time the end was decided (the event's time), start/end bound the utterance.
+   */
   finalize(utterance: {
     utteranceId: string;
     start: number;
     end: number;
     trackId: number | null;
     t: number;
-  }): EmotionPayload[];
-  close(): void;
+  }): Promise<EmotionPayload[]>;
+  close(): Promise<void>;
 }

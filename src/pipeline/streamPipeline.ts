@@ -3,17 +3,26 @@
  *
  *   audio chunk ─ AudioBranch (VAD, prosody) ─ utterance.* ─────────────┐
  *   video frame ─ FrameGate ─ vision worker (faces, AUs, spotting) ─────┼─ MediaTimeOrderer ─ publisher (seq)
- *                      └ ring buffer of per-frame tokens ─ EmotionBranch ─ emotion ─┘
+ *                      ├ ring buffer of per-frame tokens                     │
+ *                      └ EmotionBranch (encoder, Q-Former, head) ─ emotion ─┘
  *
  * Events are released in media-time order across audio and video, so an utterance's final emotion is computed only
- * once the video up to its end has been analysed, and a file gives the same events on every run.
+ * once the video up to its end has been analysed, and a file gives the same events on every run. The emotion
+ * branch answers asynchronously (onnxruntime); a publish chain keeps every event in release order.
  */
 import type { StreamPublisher } from '../events/bus.ts';
 import type { Logger } from '../events/logger.ts';
 import { countDropped, forgetStream, metrics } from '../events/metrics.ts';
 import type { EventPayload, EventType } from '../events/schema.ts';
 import type { AudioChunk, EndReason, MediaSource, VideoFrame } from '../ingest/mediaSource.ts';
-import type { AudioBranch, AudioFinding, EmotionBranch, VisionRequest, VisionResult } from './branches.ts';
+import type {
+  AudioBranch,
+  AudioFinding,
+  EmotionBranch,
+  EmotionPayload,
+  VisionRequest,
+  VisionResult,
+} from './branches.ts';
 import { FrameGate } from './frameGate.ts';
 import { MediaTimeOrderer } from './mediaTimeOrderer.ts';
 import { TimeRingBuffer } from './timeRingBuffer.ts';
@@ -97,6 +106,8 @@ export class StreamPipeline {
   private readonly openUtterances = new Map<string, { start: number; trackId: number | null }>();
   private idle: Promise<void> = Promise.resolve();
   private audioChain: Promise<void> = Promise.resolve();
+  /** events go to the publisher through this chain, in release order, waiting for the model's answers */
+  private publishChain: Promise<void> = Promise.resolve();
   private resolveDone!: () => void;
   /** resolves once stream.ended has been published and resources are freed */
   readonly done = new Promise<void>((r) => {
@@ -158,6 +169,7 @@ export class StreamPipeline {
       if (this.ended) return;
       try {
         for (const f of await this.deps.audio.push(chunk)) this.onFinding(f);
+        this.emotion.onPcm(chunk);
       } catch (err) {
         this.deps.log.warn({ err: (err as Error).message, t: chunk.t }, 'audio chunk rejected');
       }
@@ -340,15 +352,26 @@ export class StreamPipeline {
       p.payload.trackId = open?.trackId ?? this.speakerAt(p.payload.start);
       this.openUtterances.delete(p.payload.utteranceId);
     }
-    for (const e of this.emotion.due(p.payload.t)) this.publish({ type: 'emotion', payload: e });
-    this.publish(p);
+    // The model is asked now (its state then matches this media time); the answers are published in order.
+    const due = this.emotion.due(p.payload.t);
+    let final: Promise<EmotionPayload[]> | undefined;
     if (p.type === 'utterance.end') {
       const { utteranceId, start, end, trackId, t, continuation } = p.payload;
       this.emotion.onAudio({ kind: 'utterance.end', t, utteranceId, start, end, continuation });
-      for (const e of this.emotion.finalize({ utteranceId, start, end, trackId, t })) {
-        this.publish({ type: 'emotion', payload: e });
-      }
+      final = this.emotion.finalize({ utteranceId, start, end, trackId, t });
     }
+    this.publishChain = this.publishChain.then(async () => {
+      for (const e of await this.answers(due)) this.publish({ type: 'emotion', payload: e });
+      this.publish(p);
+      if (final) for (const e of await this.answers(final)) this.publish({ type: 'emotion', payload: e });
+    });
+  }
+
+  private answers(p: Promise<EmotionPayload[]>): Promise<EmotionPayload[]> {
+    return p.catch((err: Error) => {
+      this.deps.log.warn({ err: err.message }, 'emotion model failed');
+      return [];
+    });
   }
 
   /** The face whose mouth moved most in the last second before t (the active speaker), or null without faces. */
@@ -394,11 +417,12 @@ export class StreamPipeline {
       this.orderer.close(AUDIO);
       this.orderer.close(VIDEO);
       this.orderer.flush();
+      await this.publishChain;
       this.ended = true;
       const payload: EventPayload<'stream.ended'> = { t: this.lastT, reason };
       if (message) payload.message = message;
       this.publish({ type: 'stream.ended', payload });
-      this.emotion.close();
+      await this.emotion.close().catch(() => undefined);
       await this.deps.audio.close();
       await this.deps.pool.release(this.streamId).catch(() => undefined);
       this.frames.clear();

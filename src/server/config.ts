@@ -72,6 +72,19 @@ export const configSchema = z.object({
   shutdownTimeoutMs: positiveInt.default(5000),
   /** validate every event against the schema before delivery */
   validateEvents: bool.default(true),
+  /** trained core-model weights (`microemo train --out`); unset = the training-free default weights */
+  weights: z.string().min(1).optional(),
+  /** seconds between partial emotions of an open utterance */
+  emotionPartialS: z.coerce.number().positive().max(30).default(1),
+  /** seconds between (and span of) windowed emotions for faces that are not speaking */
+  emotionWindowS: z.coerce.number().positive().max(120).default(4),
+  /** seconds of recent context the Q-Former's context tokens read */
+  emotionContextS: z.coerce.number().positive().max(600).default(30),
+  /** OpenAI-compatible base URL (POST {url}/chat/completions) that rewrites explanations; unset = templated only */
+  llmUrl: z.string().url().optional(),
+  llmModel: z.string().min(1).default('gpt-4o-mini'),
+  /** bearer key for llmUrl (prefer the environment variable) */
+  llmApiKey: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -17,6 +17,7 @@ interface AnalyzeOpts {
   longSide: string;
   modelsDir?: string;
   ffmpegPath?: string;
+  weights?: string;
   progress: boolean;
 }
 
@@ -38,6 +39,7 @@ export function register(program: Command): void {
     .option('--long-side <px>', 'analysis frame size (long side)', '640')
     .option('--models-dir <dir>', 'converted models folder')
     .option('--ffmpeg-path <path>', 'ffmpeg binary to decode with')
+    .option('--weights <file>', 'trained core-model weights (default: the training-free defaults)')
     .option('--no-progress', 'no progress display')
     .action(async (file: string, opts: AnalyzeOpts) => {
       const faceFrameHz = positive('face-frame-hz', opts.faceFrameHz);
@@ -52,6 +54,7 @@ export function register(program: Command): void {
         longSide,
         modelsDir: opts.modelsDir,
         ffmpegPath: opts.ffmpegPath,
+        weights: opts.weights,
         onEvent: (e) => out.write(`${JSON.stringify(e)}\n`),
         onProgress: opts.progress
           ? (t, dur) => {
