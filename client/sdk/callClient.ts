@@ -29,6 +29,8 @@ export interface CallClientEvents {
 export interface JoinOptions {
   room: string;
   name: string;
+  /** the room's token, when the server has one configured for it (otherwise joining fails with 401/403) */
+  token?: string;
   /** what to publish; omit to only receive */
   stream?: MediaStream;
   /** extra socket.io client options */
@@ -45,7 +47,19 @@ export interface JoinOptions {
 }
 
 type Handler<K extends keyof CallClientEvents> = (e: CallClientEvents[K]) => void;
-type Reply = { ok: true; [k: string]: unknown } | { ok: false; error: string };
+type Reply = { ok: true; [k: string]: unknown } | { ok: false; error: string; status?: number; reason?: string };
+
+/** A request the server refused; `status`/`reason` are set for refusals that have them (401 'missing-token' …). */
+export class CallError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly reason?: string,
+  ) {
+    super(message);
+    this.name = 'CallError';
+  }
+}
 
 async function gathered(pc: RTCPeerConnection, timeoutMs = 2000): Promise<void> {
   if (pc.iceGatheringState === 'complete') return;
@@ -82,7 +96,11 @@ export class CallClient {
   ) {
     for (const [event, fn] of Object.entries(opts.on ?? {}))
       if (fn) this.on(event as keyof CallClientEvents, fn as Handler<keyof CallClientEvents>);
-    this.socket = io(`${url.replace(/\/$/, '')}/call`, { transports: ['websocket'], ...opts.socket });
+    this.socket = io(`${url.replace(/\/$/, '')}/call`, {
+      transports: ['websocket'],
+      ...opts.socket,
+      ...(opts.token !== undefined ? { auth: { token: opts.token } } : {}),
+    });
     this.socket.on('participant-joined', (p: CallParticipant) => {
       if (p.id === this.id) return;
       this.participants.set(p.id, p);
@@ -138,7 +156,7 @@ export class CallClient {
   /** Sends a signalling request; resolves with the ack or rejects with its error. */
   async request(event: string, msg: unknown): Promise<Record<string, unknown>> {
     const res = (await this.socket.timeout(this.opts.timeoutMs ?? 10_000).emitWithAck(event, msg)) as Reply;
-    if (!res.ok) throw new Error(res.error);
+    if (!res.ok) throw new CallError(res.error, res.status, res.reason);
     return res;
   }
 

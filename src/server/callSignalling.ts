@@ -6,6 +6,10 @@
  * `{ event, error }`; a bad message disturbs nothing else):
  *   join      { room: /^[A-Za-z0-9_-]{1,64}$/, name: 1–64 chars }  → { ok, id, participants: [{ id, name }] }
  *             (one room per socket; fails when the room has config.maxSessionsPerRoom participants)
+ *             A room with a token in config.whipTokens (the same per-room tokens as WHIP) admits only sockets that
+ *             connected with `auth: { token }` holding it: the ack is then { ok: false, error, status: 401,
+ *             reason: 'missing-token' } or { …, status: 403, reason: 'wrong-token' }. The room is known only at
+ *             join (one socket may try several), so the check is there rather than at connect.
  *   publish   { sdp }   the client's offer (sendonly audio and/or video, candidates included or trickled)
  *                      → { ok, sdp }  the server's answer, with all its candidates
  *   answer    { subscriptionId, sdp }  the client's answer to a server `offer` → { ok }
@@ -24,6 +28,7 @@ import { z } from 'zod';
 import { CallRoom } from '../ingest/callRoom.ts';
 import { resolveFfmpeg } from '../ingest/ffmpegPath.ts';
 import type { ServerContext, ServerModule } from './app.ts';
+import { checkRoomToken, type RoomAuthFailure } from './roomAuth.ts';
 
 const MAX_SDP = 64 * 1024;
 const sdp = z.string().min(1).max(MAX_SDP);
@@ -44,6 +49,16 @@ export const callMessages = {
 
 type Ack = (res: Record<string, unknown>) => void;
 
+/** A refusal that carries fields of its own into the ack besides the message (e.g. status and reason). */
+class Refusal extends Error {
+  constructor(
+    readonly fields: Pick<RoomAuthFailure, 'status' | 'reason'>,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export const callSignalling: ServerModule = (ctx: ServerContext) => {
   const { config, log } = ctx;
   const rooms = new Map<string, CallRoom>();
@@ -54,6 +69,9 @@ export const callSignalling: ServerModule = (ctx: ServerContext) => {
     height: 2 * Math.round((config.analysisLongSide * 3) / 4 / 2),
   };
   const clog = log.child({ component: 'call' });
+  if (Object.keys(config.whipTokens).length === 0) {
+    clog.warn('no whipTokens configured: anyone who reaches the server can join any call room');
+  }
 
   function roomFor(name: string): CallRoom {
     let room = rooms.get(name);
@@ -120,13 +138,23 @@ export const callSignalling: ServerModule = (ctx: ServerContext) => {
         try {
           reply({ ok: true, ...(await run(parsed.data as z.infer<(typeof callMessages)[K]>)) });
         } catch (err) {
-          reply({ ok: false, error: (err as Error).message });
+          reply({ ok: false, error: (err as Error).message, ...(err instanceof Refusal ? err.fields : {}) });
         }
       });
     }
 
     handle('join', ({ room: name, name: who }) => {
       if (socket.data.callParticipant) throw new Error('already in a room: leave first');
+      const auth = socket.handshake.auth as { token?: unknown } | undefined;
+      const token = typeof auth?.token === 'string' ? auth.token : undefined;
+      const denied = checkRoomToken(config.whipTokens, name, token);
+      if (denied) {
+        const { status, reason } = denied;
+        throw new Refusal(
+          { status, reason },
+          status === 401 ? `room ${name} needs a token (auth: { token })` : `wrong token for room ${name}`,
+        );
+      }
       const room = roomFor(name);
       const others = room.list();
       let me: ReturnType<CallRoom['join']>;

@@ -52,7 +52,7 @@ export const configSchema = z.object({
   /** where recordings (<dataDir>/streams/<id>.jsonl) go */
   dataDir: z.string().min(1).default('data'),
   modelsDir: z.string().min(1).default('models'),
-  /** WHIP publish tokens per room; empty = open publishing (logged as a warning) */
+  /** tokens per room for WHIP publishing and joining call rooms; empty = open (logged as a warning) */
   whipTokens: roomTokenMap.default({}),
   /** subscriber tokens and the rooms they may read ('*' = all); empty = open (logged as a warning) */
   eventTokens: tokenRoomsMap.default({}),

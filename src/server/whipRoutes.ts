@@ -15,6 +15,7 @@ import { resolveFfmpeg } from '../ingest/ffmpegPath.ts';
 import { checkOffer } from '../ingest/sdpOffer.ts';
 import { WhipSession } from '../ingest/whipSession.ts';
 import type { ServerContext } from './app.ts';
+import { bearerToken, checkRoomToken } from './roomAuth.ts';
 
 const MAX_BODY = 64 * 1024;
 const CORS = {
@@ -46,12 +47,8 @@ export async function whipRoutes(ctx: ServerContext): Promise<void> {
 
   /** 401/403 per the room's token; null when allowed. */
   const authorize = (req: FastifyRequest, reply: FastifyReply, room: string): FastifyReply | null => {
-    const want = config.whipTokens[room];
-    if (!want) return null;
-    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    if (!m) return fail(reply, 401, 'missing bearer token');
-    if (m[1] !== want) return fail(reply, 403, 'wrong token for this room');
-    return null;
+    const denied = checkRoomToken(config.whipTokens, room, bearerToken(req.headers.authorization));
+    return denied ? fail(reply, denied.status, denied.message) : null;
   };
 
   await ctx.app.register(async (app: FastifyInstance) => {

@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { build } from 'esbuild';
+import { pino } from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
+import { CallError, joinCall } from '../../client/sdk/callClient.ts';
 import { rootLogger } from '../../src/events/logger.ts';
 import type { EndReason, MediaSource } from '../../src/ingest/mediaSource.ts';
 import { type BuiltServer, buildServer } from '../../src/server/app.ts';
@@ -292,5 +294,102 @@ describe('call signalling', () => {
     } finally {
       await Promise.all(browsers.map((b) => b.close()));
     }
+  });
+});
+
+describe('call room tokens (the per-room tokens of WHIP)', () => {
+  let server: BuiltServer;
+  let base: string;
+  let dir: string;
+  const logLines: string[] = [];
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'microemo-callauth-'));
+    const log = pino({ level: 'info' }, { write: (l: string) => void logLines.push(l) });
+    server = await buildServer(
+      loadConfig({}, { port: 0, dataDir: dir, whipTokens: 'secure=s3cret,other=0ther' }),
+      log,
+      [callSignalling],
+    );
+    base = `http://127.0.0.1:${(await server.listen()).port}`;
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function socket(auth?: Record<string, unknown>): Promise<Socket> {
+    const s = io(`${base}/call`, { transports: ['websocket'], reconnection: false, auth });
+    await new Promise<void>((res, rej) => {
+      s.once('connect', () => res());
+      s.once('connect_error', rej);
+    });
+    return s;
+  }
+
+  it('refuses a join without the room’s token (401) or with another token (403); admits the right one', async () => {
+    const none = await socket();
+    const other = await socket({ token: '0ther' });
+    const junk = await socket({ token: 42 });
+    const right = await socket({ token: 's3cret' });
+    try {
+      assert.deepEqual(await none.emitWithAck('join', { room: 'secure', name: 'a' }), {
+        ok: false,
+        error: 'room secure needs a token (auth: { token })',
+        status: 401,
+        reason: 'missing-token',
+      });
+      assert.deepEqual(await other.emitWithAck('join', { room: 'secure', name: 'b' }), {
+        ok: false,
+        error: 'wrong token for room secure',
+        status: 403,
+        reason: 'wrong-token',
+      });
+      // a token that is not a string counts as none
+      assert.equal((await junk.emitWithAck('join', { room: 'secure', name: 'c' })).status, 401);
+      // refusals leave the socket usable: the other token's own room admits it, a room without a token is open
+      assert.equal((await other.emitWithAck('join', { room: 'other', name: 'b' })).ok, true);
+      assert.equal((await none.emitWithAck('join', { room: 'open', name: 'a' })).ok, true);
+      const joined = await right.emitWithAck('join', { room: 'secure', name: 'd' });
+      assert.equal(joined.ok, true, JSON.stringify(joined));
+      assert.deepEqual(joined.participants, []);
+    } finally {
+      for (const s of [none, other, junk, right]) s.close();
+    }
+  });
+
+  it('the call client passes its token and rejects with the status and reason', async () => {
+    const ok = await joinCall(base, { room: 'secure', name: 'sdk', token: 's3cret', socket: { reconnection: false } });
+    try {
+      assert.match(ok.id, /^[0-9a-f]{8}$/);
+    } finally {
+      await ok.leave();
+    }
+    for (const [token, status, reason] of [
+      [undefined, 401, 'missing-token'],
+      ['nope', 403, 'wrong-token'],
+    ] as const) {
+      const err = await joinCall(base, { room: 'secure', name: 'sdk', token, socket: { reconnection: false } }).then(
+        () => assert.fail('joined without the right token'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof CallError, String(err));
+      assert.equal(err.status, status);
+      assert.equal(err.reason, reason);
+    }
+  });
+
+  it('warns at start only when no room has a token', async () => {
+    const warning = /no whipTokens configured: anyone who reaches the server can join any call room/;
+    assert.ok(!logLines.some((l) => warning.test(l)));
+    const lines: string[] = [];
+    const open = await buildServer(
+      loadConfig({}, { port: 0, dataDir: dir }),
+      pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }),
+      [callSignalling],
+    );
+    await open.close();
+    const hit = lines.map((l) => JSON.parse(l)).find((l) => warning.test(l.msg));
+    assert.ok(hit, lines.join(''));
+    assert.equal(hit.level, 40);
   });
 });
