@@ -23,8 +23,19 @@ export interface AudioStats {
   clippedSamples: number;
 }
 
+/** 5 ms blocks: the resolution of the loudness that sharpens utterance ends (see UtteranceSegmenter.noteLoud) */
+const LOUD_BLOCK = 80;
+/** a block is loud above this absolute floor and within LOUD_RANGE_DB of the recent peak level */
+const LOUD_FLOOR_DB = -60;
+const LOUD_RANGE_DB = 40;
+/** the peak level decays 10 dB per second, so one shout does not make later speech "quiet" */
+const PEAK_DECAY_DB = (10 * LOUD_BLOCK) / VAD_SAMPLE_RATE;
+
 export class AudioAnalyzer {
   private readonly buf = new Float32Array(VAD_CHUNK);
+  private blockEnergy = 0;
+  private blockFilled = 0;
+  private peakDb = LOUD_FLOOR_DB;
   private filled = 0;
   /** media time of buf[0] */
   private bufT = 0;
@@ -59,6 +70,8 @@ export class AudioAnalyzer {
       // a gap in the audio (lost packets): start a fresh chunk at the new time rather than splicing across it
       this.filled = 0;
       this.bufT = chunk.t;
+      this.blockFilled = 0;
+      this.blockEnergy = 0;
     }
     for (let i = 0; i < n; i++) {
       let v = chunk.samples[i];
@@ -70,6 +83,8 @@ export class AudioAnalyzer {
         this.stats.clippedSamples++;
       }
       this.buf[this.filled++] = v;
+      this.blockEnergy += v * v;
+      if (++this.blockFilled === LOUD_BLOCK) this.endBlock(chunk.t + (i + 1) / VAD_SAMPLE_RATE, out);
       if (this.filled === VAD_CHUNK) {
         await this.runChunk(out);
         this.filled = 0;
@@ -78,6 +93,15 @@ export class AudioAnalyzer {
     }
     this.nextT = chunk.t + n / VAD_SAMPLE_RATE;
     return out;
+  }
+
+  private endBlock(end: number, out: AudioFinding[]): void {
+    const db = 10 * Math.log10(this.blockEnergy / LOUD_BLOCK + 1e-12);
+    this.blockEnergy = 0;
+    this.blockFilled = 0;
+    this.peakDb = Math.max(db, this.peakDb - PEAK_DECAY_DB);
+    if (db >= LOUD_FLOOR_DB && db >= this.peakDb - LOUD_RANGE_DB) this.segmenter.noteLoud(end);
+    for (const e of this.segmenter.advance(end)) out.push(e);
   }
 
   private async runChunk(out: AudioFinding[]): Promise<void> {

@@ -4,6 +4,8 @@
  * `hangoverS` below `deactivation`. `utterance.start` goes out as soon as speech is confirmed, stamped with the
  * onset (looked back at most `preRollS`); `utterance.end` after the hangover, with the end of the last speech
  * chunk as its end time. A monologue longer than `maxUtteranceS` is split; the next part is a continuation.
+ * When the caller also reports loud 5 ms blocks (noteLoud/advance, as AudioAnalyzer does) the end is stamped at the
+ * last loud block and may be decided between VAD chunks.
  */
 import { z } from 'zod';
 
@@ -44,12 +46,17 @@ type State =
       /** end of the last chunk at or above endThreshold */
       lastStrongEnd: number;
       silenceSince: number | null;
+      /** end of the last loud block heard while the VAD still called it speech (see noteLoud) */
+      lastLoudInSpeech: number | null;
     };
 
 export class UtteranceSegmenter {
   readonly options: SegmenterOptions;
   private state: State = { name: 'silence' };
   private count = 0;
+  /** end of the latest loud block (noteLoud), and of the latest VAD chunk */
+  private lastLoudEnd = Number.NEGATIVE_INFINITY;
+  private lastChunkEnd = Number.NEGATIVE_INFINITY;
 
   constructor(options: SegmenterOptionsInput = {}) {
     this.options = segmenterOptionsSchema.parse(options);
@@ -69,6 +76,7 @@ export class UtteranceSegmenter {
     const end = t + dur;
     const out: SegmenterEvent[] = [];
     const s = this.state;
+    this.lastChunkEnd = end;
     if (s.name === 'silence') {
       if (p >= o.activation) this.state = { name: 'onset', onset: t, lastSpeechEnd: end };
     } else if (s.name === 'onset') {
@@ -86,6 +94,7 @@ export class UtteranceSegmenter {
             lastSpeechEnd: end,
             lastStrongEnd: end,
             silenceSince: null,
+            lastLoudInSpeech: this.loudBefore(end),
           };
         }
       } else {
@@ -96,6 +105,7 @@ export class UtteranceSegmenter {
         s.lastSpeechEnd = end;
         if (p >= o.endThreshold) s.lastStrongEnd = end;
         s.silenceSince = null;
+        s.lastLoudInSpeech = this.loudBefore(end) ?? s.lastLoudInSpeech;
       } else {
         s.silenceSince ??= t;
         // The hangover counts from the estimated end of speech, not from the dip below deactivation: the VAD's
@@ -118,10 +128,34 @@ export class UtteranceSegmenter {
           lastSpeechEnd: end,
           lastStrongEnd: end,
           silenceSince: null,
+          lastLoudInSpeech: this.loudBefore(end),
         };
       }
     }
     return out;
+  }
+
+  /**
+   * Marks a short block of audio ending at `end` as loud (above the noise floor). Optional: with it the end of an
+   * utterance is stamped at the last loud block the VAD still called speech (the LSTM keeps p ≥ 0.9 for about one
+   * chunk after speech stops, which put the estimate one chunk late), and `advance` may decide the end between VAD
+   * chunks.
+   */
+  noteLoud(end: number): void {
+    this.lastLoudEnd = Math.max(this.lastLoudEnd, end);
+  }
+
+  /**
+   * Audio has been heard up to `now` (between VAD chunks). Ends the utterance here when the hangover has passed since
+   * the estimated end, the last VAD chunk was below deactivation and nothing loud came after it: waiting for the next
+   * chunk boundary would add up to a chunk (32 ms) to every end decision. Without noteLoud nothing happens here.
+   */
+  advance(now: number): SegmenterEvent[] {
+    const s = this.state;
+    if (s.name !== 'speech' || s.silenceSince === null || s.lastLoudInSpeech === null) return [];
+    if (this.lastLoudEnd > this.lastChunkEnd || now - this.estimatedEnd(s) < this.options.hangoverS) return [];
+    this.state = { name: 'silence' };
+    return [this.endEvent(s, now)];
   }
 
   /** Ends an open utterance at end of stream. */
@@ -132,7 +166,17 @@ export class UtteranceSegmenter {
   }
 
   private estimatedEnd(s: Extract<State, { name: 'speech' }>): number {
-    return Math.max(s.start, s.lastSpeechEnd - Math.min(this.options.endTrimMaxS, s.lastSpeechEnd - s.lastStrongEnd));
+    const trim = this.options.endTrimMaxS;
+    const vad = s.lastSpeechEnd - Math.min(trim, s.lastSpeechEnd - s.lastStrongEnd);
+    // loudness can only pull the end earlier, and never by more than endTrimMaxS in all
+    const loud =
+      s.lastLoudInSpeech === null ? vad : Math.max(s.lastSpeechEnd - trim, Math.min(vad, s.lastLoudInSpeech));
+    return Math.max(s.start, loud);
+  }
+
+  /** The last loud block end, when one was heard since `t - maxUtteranceS` (null when loudness is not reported). */
+  private loudBefore(t: number): number | null {
+    return this.lastLoudEnd > t - this.options.maxUtteranceS ? Math.min(this.lastLoudEnd, t) : null;
   }
 
   private endEvent(s: Extract<State, { name: 'speech' }>, t: number, end = this.estimatedEnd(s)): SegmenterEvent {

@@ -60,6 +60,30 @@ describe('UtteranceSegmenter', () => {
     assert.equal(ev[2].kind === 'utterance.start' && ev[2].start, ends[0].kind === 'utterance.end' && ends[0].end);
   });
 
+  it('stamps the end at the last loud block and decides it between chunks when loudness is reported', () => {
+    // speech 0.32–1.6 s, but the VAD keeps p = 0.99 for one chunk after it (its LSTM lag), then decays
+    const probs = [...repeat(0.01, 10), ...repeat(0.99, 41), 0.8, 0.5, ...repeat(0.01, 30)];
+    const seg = new UtteranceSegmenter();
+    const ev: SegmenterEvent[] = [];
+    for (let i = 0; i < probs.length; i++) {
+      // 5 ms loudness blocks inside the chunk, loud only within the true speech
+      for (let b = 1; b <= 6; b++) {
+        const end = i * DUR + (b * DUR) / 6;
+        if (end > 0.32 + 1e-9 && end <= 1.6 + 1e-9) seg.noteLoud(end);
+        ev.push(...seg.advance(end));
+      }
+      ev.push(...seg.push(i * DUR, DUR, probs[i]));
+    }
+    const end = ev.find((e) => e.kind === 'utterance.end');
+    assert.ok(end?.kind === 'utterance.end');
+    assert.ok(Math.abs(end.end - 1.6) < 1e-9, `end ${end.end}`);
+    // decided at the first loudness block after 1.6 + 0.55 s, not at the next chunk boundary
+    assert.ok(end.t >= 2.15 - 1e-9 && end.t <= 2.15 + DUR / 6 + 1e-9, `decided at ${end.t}`);
+    // without loudness reports the same probabilities put the end one chunk late (the VAD's lag)
+    const plain = run(probs).find((e) => e.kind === 'utterance.end');
+    assert.ok(plain?.kind === 'utterance.end' && Math.abs(plain.end - (1.6 + DUR)) < 1e-9, `plain end ${plain?.t}`);
+  });
+
   it('rejects inconsistent thresholds', () => {
     assert.throws(() => new UtteranceSegmenter({ activation: 0.3, deactivation: 0.5 }), /deactivation/);
   });
