@@ -9,8 +9,9 @@ import { callSignalling } from './callSignalling.ts';
 import { eventsApi } from './eventsApi.ts';
 import { modelsReady } from './modelsReady.ts';
 import { attachRedisAdapter } from './scaleOut.ts';
+import { webClient } from './webClient.ts';
 import { whipRoutes } from './whipRoutes.ts';
 
 export function defaultModules(): ServerModule[] {
-  return [attachRedisAdapter, modelsReady, eventsApi(), analysisModule, whipRoutes, callSignalling];
+  return [attachRedisAdapter, modelsReady, eventsApi(), analysisModule, whipRoutes, callSignalling, webClient()];
 }
