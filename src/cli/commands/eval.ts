@@ -1,0 +1,51 @@
+/**
+ * `microemo eval --data <dir> [--weights f] [--json]`: accuracy, UAR, WAR, macro-F1 and the confusion matrix of the
+ * core model on labelled clips, with the ablation table (frame-mean, global only, local only, fixed windows, full).
+ */
+import type { Command } from 'commander';
+import { ABLATIONS, CoreModel } from '../../model/coreModel.ts';
+import { defaultWeights } from '../../model/defaultWeights.ts';
+import { evaluateClips, formatEval } from '../../model/evaluation.ts';
+import { loadWeights } from '../../model/weights.ts';
+import { datasetOptions, loadLabelled } from '../datasetCommand.ts';
+import { createProgress } from '../progress.ts';
+
+interface EvalOpts {
+  data: string;
+  weights?: string;
+  json?: boolean;
+  cache: string | false;
+  modelsDir?: string;
+  progress: boolean;
+}
+
+export function register(program: Command): void {
+  datasetOptions(
+    program
+      .command('eval')
+      .description('evaluate the core model and its ablations on labelled clips (<data>/labels.csv)')
+      .requiredOption('--data <dir>', 'folder with the clips and labels.csv')
+      .option('--weights <file>', 'trained weights (default: the training-free defaults)')
+      .option('--json', 'print the results as JSON'),
+  ).action(async (opts: EvalOpts) => {
+    const clips = await loadLabelled(opts);
+    const model = await CoreModel.create(opts.weights ? loadWeights(opts.weights) : defaultWeights());
+    try {
+      const bar = opts.progress ? createProgress('eval', ABLATIONS.length * clips.length) : undefined;
+      const r = await evaluateClips(model, clips, ABLATIONS, (done, _n, mode) => bar?.update(done, mode));
+      bar?.stop();
+      if (opts.json) {
+        const rows = r.rows.map((x) => ({
+          mode: x.mode,
+          ...x.report,
+          predictions: x.predictions,
+        }));
+        process.stdout.write(
+          `${JSON.stringify({ clips: clips.map((c) => ({ file: c.file, label: c.label })), weights: opts.weights ?? 'default', rows })}\n`,
+        );
+      } else process.stdout.write(`${formatEval(r)}\n`);
+    } finally {
+      await model.release();
+    }
+  });
+}
