@@ -29,6 +29,7 @@ import {
   RtcpPayloadSpecificFeedback,
   type RtpPacket,
 } from 'werift';
+import { withBitrateHints } from './bitrateHints.ts';
 import { CallSource } from './callSource.ts';
 import type { EndReason, MediaSource } from './mediaSource.ts';
 import { createPublishPeer } from './peerFactory.ts';
@@ -163,7 +164,7 @@ export class CallRoom extends EventEmitter<CallRoomEvents> {
     return p;
   }
 
-  /** The participant's publish offer (audio and/or video) → the server's answer with its candidates. */
+  /** The participant's publish offer (audio and/or video) → the server's answer with its candidates and bitrate hints. */
   async publish(id: string, offer: string): Promise<string> {
     const p = this.get(id);
     if (p.pc) throw new Error('already publishing');
@@ -230,7 +231,7 @@ export class CallRoom extends EventEmitter<CallRoomEvents> {
     }
     const sdp = pc.localDescription?.sdp;
     if (!sdp) throw new Error('no local description');
-    return sdp;
+    return withBitrateHints(sdp);
   }
 
   private onRtp(p: Participant, kind: 'video' | 'audio', rtp: RtpPacket): void {

@@ -12,6 +12,7 @@
 import { EventEmitter } from 'node:events';
 import type { RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
 import { DepacketizeBase } from 'werift/nonstandard';
+import { withBitrateHints } from './bitrateHints.ts';
 import { LiveVideoDecoder } from './liveVideoDecoder.ts';
 import type { EndReason, MediaSource, MediaSourceEvents, SourceInfo } from './mediaSource.ts';
 import { OpusToPcm } from './opusToPcm.ts';
@@ -129,7 +130,10 @@ export class WhipSession extends EventEmitter<MediaSourceEvents> implements Medi
     this.watchdog.unref();
   }
 
-  /** Answers an offer already checked by `checkOffer`; resolves once the answer carries all local candidates. */
+  /**
+   * Answers an offer already checked by `checkOffer`; resolves once the answer carries all local candidates (and the
+   * bitrate hints).
+   */
   static async answer(
     offer: string,
     codecs: { video: string | null; audio: string | null },
@@ -153,7 +157,7 @@ export class WhipSession extends EventEmitter<MediaSourceEvents> implements Medi
       }
       const sdp = s.pc.localDescription?.sdp;
       if (!sdp) throw new Error('no local description');
-      return { session: s, answer: sdp };
+      return { session: s, answer: withBitrateHints(sdp) };
     } catch (err) {
       await s.stop('error', (err as Error).message);
       throw err;

@@ -107,12 +107,6 @@ export async function whipRoutes(ctx: ServerContext): Promise<void> {
         onLog: (m, extra) => log.warn(extra ?? {}, m),
       });
       const etag = `"${randomUUID()}"`;
-      // Chrome starts its send bitrate at ~300–500 kbps and ramps slowly (frame rate suffers meanwhile); the
-      // x-google bitrate hints in the answer let it start at analysis quality at once. Other clients ignore them.
-      const tuned = answer.replace(
-        /^(a=fmtp:\d+ .*(?:packetization-mode|profile-level-id).*)$/gm,
-        '$1;x-google-start-bitrate=2000;x-google-min-bitrate=800',
-      );
       sessions.set(id, { session, room, etag });
       session.once('end', (reason) => {
         sessions.delete(id);
@@ -123,7 +117,7 @@ export async function whipRoutes(ctx: ServerContext): Promise<void> {
       return reply
         .code(201)
         .headers({ ...CORS, location: `/whip/${room}/${id}`, etag, 'content-type': 'application/sdp' })
-        .send(tuned);
+        .send(answer);
     });
 
     app.delete<{ Params: { room: string; session: string } }>('/whip/:room/:session', async (req, reply) => {

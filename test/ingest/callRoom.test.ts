@@ -60,6 +60,13 @@ describe('CallRoom', () => {
       assert.deepEqual(room.list(), [b]);
       const answer = await room.publish(b.id, offer());
       assert.match(answer, /a=candidate:.*127\.0\.0\.1/);
+      // the same bitrate hints as WHIP answers: browsers start at analysis quality
+      const vp8 = /^a=rtpmap:(\d+) VP8\/90000\r?$/m.exec(answer)?.[1];
+      assert.ok(vp8, answer);
+      assert.match(
+        answer,
+        new RegExp(`^a=fmtp:${vp8} .*x-google-start-bitrate=2000;x-google-min-bitrate=800\r?$`, 'm'),
+      );
       assert.equal(sources.length, 1);
       assert.equal(sources[0]?.info.streamId, `unit-${b.id}`);
       assert.equal(sources[0]?.info.kind, 'call');

@@ -117,6 +117,11 @@ describe('WHIP endpoint', () => {
     const answer = await r.text();
     assert.match(answer, /^v=0/);
     assert.match(answer, /a=candidate:.* 127\.0\.0\.1 /, 'the answer carries the server candidates');
+    assert.match(
+      answer,
+      /^a=fmtp:102 .*packetization-mode=1.*;x-google-start-bitrate=2000;x-google-min-bitrate=800\r$/m,
+      'the H.264 fmtp carries the bitrate hints',
+    );
     const second = await post('lim', offer());
     assert.equal(second.status, 429);
     assert.match(await second.text(), /room lim has its 1 sessions/);
