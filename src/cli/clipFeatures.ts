@@ -229,7 +229,9 @@ class TokenCollector implements EmotionBranch {
     this.utterances.push({ start: u.start, end: u.end });
     return [];
   }
-  async close(): Promise<void> {}
+  async close(): Promise<EmotionPayload[]> {
+    return [];
+  }
 }
 
 /** The real extractor: the file runs through the live pipeline (file mode) with a TokenCollector as its model. */

@@ -28,6 +28,8 @@ export const utteranceEmotionOptionsSchema = z.object({
   partialEveryS: z.number().positive().default(1),
   /** windowed events for faces that are not speaking, every this many seconds (and over this window) */
   windowS: z.number().positive().default(4),
+  /** at the end of a stream, the last incomplete window gets windowed emotions when it lasts at least this long */
+  minTailS: z.number().min(0).default(1),
   contextS: z.number().positive().default(30),
   contextHz: z.number().positive().default(10),
   /** seconds of fused tokens kept per track (≥ contextS; utterances longer than this are read from their end) */
@@ -170,7 +172,28 @@ export class UtteranceEmotionStage {
     });
   }
 
-  /** End of stream: encodes what is pending (nothing is emitted). */
+  /**
+   * End of stream at media time t: encodes what is pending and answers with windowed emotions over the last,
+   * incomplete window (when it lasts at least `minTailS`), so a silent stream shorter than one window still gets
+   * an emotion per face.
+   */
+  end(t: number): Promise<EmotionPayload[]> {
+    return this.serial(async () => {
+      for (const f of await this.enc.flush()) this.store(f);
+      const out: EmotionPayload[] = [];
+      if (this.nextWindow === undefined) return out;
+      const start = Math.max(0, this.nextWindow - this.options.windowS);
+      this.nextWindow = undefined;
+      if (t - start < this.options.minTailS) return out;
+      for (const id of this.tracksIn(start, t)) {
+        const e = await this.build(null, start, t, true, id, t);
+        if (e) out.push(e);
+      }
+      return out;
+    });
+  }
+
+  /** End of stream without answers: encodes what is pending. */
   async close(): Promise<void> {
     await this.serial(async () => {
       for (const f of await this.enc.flush()) this.store(f);

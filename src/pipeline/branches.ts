@@ -74,5 +74,6 @@ export interface EmotionBranch {
     trackId: number | null;
     t: number;
   }): Promise<EmotionPayload[]>;
-  close(): Promise<void>;
+  /** End of stream at media time t: frees the state; answers with the emotions of the last, incomplete window. */
+  close(t: number): Promise<EmotionPayload[]>;
 }

@@ -46,9 +46,9 @@ export class ModelEmotionBranch implements EmotionBranch {
     return this.stage.finalize(u);
   }
 
-  async close(): Promise<void> {
+  close(t: number): Promise<EmotionPayload[]> {
     this.release(Number.POSITIVE_INFINITY);
-    await this.stage.close();
+    return this.stage.end(t);
   }
 
   private hold(a: HeldAudio): void {

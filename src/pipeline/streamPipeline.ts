@@ -417,12 +417,15 @@ export class StreamPipeline {
       this.orderer.close(AUDIO);
       this.orderer.close(VIDEO);
       this.orderer.flush();
+      const tail = this.emotion.close(this.lastT);
+      this.publishChain = this.publishChain.then(async () => {
+        for (const e of await this.answers(tail)) this.publish({ type: 'emotion', payload: e });
+      });
       await this.publishChain;
       this.ended = true;
       const payload: EventPayload<'stream.ended'> = { t: this.lastT, reason };
       if (message) payload.message = message;
       this.publish({ type: 'stream.ended', payload });
-      await this.emotion.close().catch(() => undefined);
       await this.deps.audio.close();
       await this.deps.pool.release(this.streamId).catch(() => undefined);
       this.frames.clear();
