@@ -8,6 +8,10 @@
  * GStreamer): once each track has an RTCP sender report, audio is shifted so that both tracks map RTP time to the
  * sender's NTP clock identically. SR NTP is used only to align the stream's own tracks, never as absolute time
  * (GStreamer's is ~1.2 s off wall clock).
+ * The Opus encoder's lookahead (312 samples, 6.5 ms: decoded audio lags its input) is not compensated: GStreamer's
+ * opusenc (and ffmpeg's, which OBS uses) already stamp packets lookahead-early (second packet at 13.5 ms, measured),
+ * libwebrtc does not, and nothing in the stream says which convention a sender follows; 6.5 ms is within the
+ * 20 ms A/V budget either way.
  */
 import { EventEmitter } from 'node:events';
 import type { RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';

@@ -17,13 +17,16 @@ from gi.repository import GLib, Gst, GstSdp, GstWebRTC  # noqa: E402
 url, seconds = sys.argv[1], float(sys.argv[2])
 token = sys.argv[3] if len(sys.argv) > 3 else None
 Gst.init(None)
-# Sources: live test patterns, or (env WHIP_VIDEO_Y4M + WHIP_AUDIO_WAV) files paced in real time by identity sync
-# (the A/V alignment test sends flashes and beeps at known instants).
-video_y4m = os.environ.get("WHIP_VIDEO_Y4M")
-audio_wav = os.environ.get("WHIP_AUDIO_WAV")
-if video_y4m and audio_wav:
-    vsrc = f"filesrc location={video_y4m} ! y4mdec ! identity sync=true ! videoconvert ! videoscale"
-    asrc = f"filesrc location={audio_wav} ! wavparse ! identity sync=true ! audioconvert ! audioresample"
+# Sources: live test patterns, or (env WHIP_FLASH_BEEP=1) a white flash and a 1 kHz beep, both 100 ms, at every whole
+# second of the same pipeline clock (the A/V alignment test): the beep is audiotestsrc's sample-exact tick, the flash
+# a step control on videotestsrc's colour, so both sources stamp the same instants and are in sync by construction.
+flash_beep = os.environ.get("WHIP_FLASH_BEEP") == "1"
+if flash_beep:
+    vsrc = "videotestsrc name=flash is-live=true pattern=solid-color foreground-color=0xff000000"
+    asrc = (
+        "audiotestsrc is-live=true wave=ticks freq=1000 sine-periods-per-tick=100 tick-interval=1000000000 "
+        "volume=0.5 samplesperbuffer=480 ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! audioresample"
+    )
 else:
     vsrc = "videotestsrc is-live=true pattern=ball"
     asrc = "audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample"
@@ -36,6 +39,20 @@ pipe = Gst.parse_launch(
     "rtpopuspay pt=111 ! application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000 ! w."
 )
 webrtc = pipe.get_by_name("w")
+if flash_beep:
+    gi.require_version("GstController", "1.0")
+    from gi.repository import GstController  # noqa: E402
+
+    colour = GstController.InterpolationControlSource()
+    colour.set_property("mode", GstController.InterpolationMode.NONE)
+    for s in range(int(seconds) + 2):
+        colour.set(s * Gst.SECOND, 0xFFFFFFFF)
+        colour.set(s * Gst.SECOND + 100 * Gst.MSECOND, 0xFF000000)
+    flash = pipe.get_by_name("flash")
+    flash.add_control_binding(GstController.DirectControlBinding.new_absolute(flash, "foreground-color", colour))
+    # Sender reports map RTP time to the packets' send time by default, which includes each encoder's own delay
+    # (Opus waits for 20 ms of audio, x264 for one frame): make them map capture time, as browsers' do.
+    webrtc.get_by_name("rtpbin").set_property("rtcp-sync-send-time", os.environ.get("WHIP_SR_SEND_TIME") == "1")
 # libnice ignores loopback: keep a reference to the agent (dropping it destroys it) and add 127.0.0.1 ourselves
 agent = webrtc.get_property("ice-agent")
 agent.emit("add-local-ip-address", "127.0.0.1")
