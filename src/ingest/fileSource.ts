@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { RGB_FRAMES_TO_STDOUT, readStderr } from './ffmpegFrames.ts';
 import { resolveFfmpeg } from './ffmpegPath.ts';
 import type { EndReason, MediaSource, MediaSourceEvents, SourceInfo } from './mediaSource.ts';
 import { probeMedia } from './probeMedia.ts';
@@ -95,46 +96,23 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
 
   private startVideo(size: { width: number; height: number }): void {
     const { width, height } = size;
-    const child = this.spawn([
-      '-map',
-      '0:v:0',
-      '-vf',
-      `scale=${width}:${height},showinfo`,
-      '-vsync',
-      'passthrough',
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'rgb24',
-      'pipe:1',
-    ]);
+    const child = this.spawn(['-map', '0:v:0', '-vf', `scale=${width}:${height},showinfo`, ...RGB_FRAMES_TO_STDOUT]);
     const reader = new RawFrameReader(width * height * 3, (buf, index) => {
       // The reader's pool is reused: keep a private copy only while the frame waits for its pts or its time.
       this.frameQueue.push({ buf: buf.slice(), index });
       this.drain();
     });
     child.stdout?.on('data', (chunk: Buffer) => reader.push(chunk));
-    let line = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      line += d.toString();
-      let nl = line.indexOf('\n');
-      while (nl >= 0) {
-        this.onStderrLine(line.slice(0, nl));
-        line = line.slice(nl + 1);
-        nl = line.indexOf('\n');
-      }
-    });
-  }
-
-  private onStderrLine(l: string): void {
-    const m = /showinfo.* n:\s*\d+ .*pts_time:\s*(-?[\d.]+)/.exec(l);
-    if (m) {
-      this.ptsQueue.push(Math.max(0, Number(m[1])));
-      this.drain();
-      return;
-    }
-    if (/showinfo/.test(l)) return;
-    this.stderrTail = (this.stderrTail + l + '\n').slice(-4000);
+    readStderr(
+      child.stderr,
+      ({ ptsTime }) => {
+        this.ptsQueue.push(Math.max(0, ptsTime));
+        this.drain();
+      },
+      (l) => {
+        this.stderrTail = (this.stderrTail + l + '\n').slice(-4000);
+      },
+    );
   }
 
   private startAudio(): void {

@@ -5,6 +5,7 @@
  * resolution changes need no restart because the output size is fixed (scaled and letterboxed).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { RGB_FRAMES_TO_STDOUT, readStderr } from './ffmpegFrames.ts';
 import { ivfFileHeader, ivfFrameHeader } from './ivfWriter.ts';
 import { RawFrameReader } from './rawFrameReader.ts';
 
@@ -59,13 +60,7 @@ export class LiveVideoDecoder {
         'pipe:0',
         '-vf',
         `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2,showinfo`,
-        '-vsync',
-        'passthrough',
-        '-f',
-        'rawvideo',
-        '-pix_fmt',
-        'rgb24',
-        'pipe:1',
+        ...RGB_FRAMES_TO_STDOUT,
       ],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
@@ -78,19 +73,13 @@ export class LiveVideoDecoder {
       this.opts.onFrame({ pts, rgb: buf, index });
     });
     child.stdout?.on('data', (d: Buffer) => reader.push(d));
-    let line = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      line += d.toString();
-      let nl = line.indexOf('\n');
-      while (nl >= 0) {
-        const l = line.slice(0, nl);
-        const m = /showinfo.* n:\s*\d+ .*pts:\s*(-?\d+)/.exec(l);
-        if (m) this.pts.push(Number(m[1]));
-        else if (process.env.MICROEMO_DEBUG_FFMPEG) this.opts.onError?.(`ffmpeg: ${l}`);
-        line = line.slice(nl + 1);
-        nl = line.indexOf('\n');
-      }
-    });
+    readStderr(
+      child.stderr,
+      ({ pts }) => this.pts.push(pts),
+      (l) => {
+        if (process.env.MICROEMO_DEBUG_FFMPEG) this.opts.onError?.(`ffmpeg: ${l}`);
+      },
+    );
     child.stdin?.on('error', () => undefined); // EPIPE when ffmpeg dies: handled by 'exit'
     child.on('exit', (code, signal) => {
       if (this.stopped) return;
