@@ -1,21 +1,48 @@
 /**
  * Per-stream audio analysis: re-chunks PCM of any chunk size into 32 ms VAD chunks, runs the streaming Silero VAD
- * and the utterance segmenter, and reports speech probabilities and utterance boundaries on the media clock.
+ * and the utterance segmenter, and reports speech probabilities and utterance boundaries on the media clock. Prosody
+ * (prosodyAnalyzer.ts) runs on the same samples: its 10 ms frames go to `onProsodyFrames` and stay in
+ * `analyzer.prosody`, and every `utterance.end` carries the utterance's prosody summary and cues (compared with the
+ * stream's baseline before it).
  *
  * Input rules (documented behaviour rather than crashes): samples must be finite — NaN/±Infinity samples are
  * replaced by 0 and counted; values beyond [-1, 1] (clipped or hot audio) are clamped and counted; an empty
  * chunk is ignored; a chunk whose time goes backwards is rejected with AudioInputError. Sample rate must be 16 kHz
  * (decoders resample); anything else is rejected at construction.
  */
+import type { EventPayload } from '../events/schema.ts';
 import type { AudioChunk } from '../ingest/mediaSource.ts';
+import { ProsodyAnalyzer, type ProsodyOptionsInput, type UtteranceProsodyResult } from './prosodyAnalyzer.ts';
+import type { ProsodyFrame } from './prosodyFrames.ts';
 import { AudioInputError, SileroVad, VAD_CHUNK, VAD_SAMPLE_RATE } from './sileroVad.ts';
-import { type SegmenterOptionsInput, UtteranceSegmenter } from './utteranceSegmenter.ts';
+import { type SegmenterEvent, type SegmenterOptionsInput, UtteranceSegmenter } from './utteranceSegmenter.ts';
 
 export type AudioFinding =
   | { kind: 'utterance.start'; t: number; utteranceId: string; start: number; continuation: boolean }
-  | { kind: 'utterance.end'; t: number; utteranceId: string; start: number; end: number; continuation: boolean }
+  | {
+      kind: 'utterance.end';
+      t: number;
+      utteranceId: string;
+      start: number;
+      end: number;
+      continuation: boolean;
+      /** absent when prosody is switched off */
+      prosody?: UtterancePayloadProsody;
+    }
   /** speech probability of one VAD chunk ending at t */
   | { kind: 'speaking'; t: number; probability: number };
+
+export type UtterancePayloadProsody = NonNullable<EventPayload<'utterance.end'>['prosody']>;
+
+export interface AudioAnalyzerOptions {
+  sampleRate?: number;
+  segmenter?: SegmenterOptionsInput;
+  vad?: SileroVad;
+  /** prosody options, or false to skip prosody */
+  prosody?: ProsodyOptionsInput | false;
+  /** receives each push's new prosody frames (in order) */
+  onProsodyFrames?: (frames: ProsodyFrame[]) => void;
+}
 
 export interface AudioStats {
   chunks: number;
@@ -42,19 +69,28 @@ export class AudioAnalyzer {
   private nextT: number | undefined;
   readonly stats: AudioStats = { chunks: 0, nonFiniteSamples: 0, clippedSamples: 0 };
 
+  private clean = new Float32Array(0);
+
   private constructor(
     private readonly vad: SileroVad,
     readonly segmenter: UtteranceSegmenter,
+    /** per-stream prosody (frames, nuclei, pulses, baselines); null when switched off */
+    readonly prosody: ProsodyAnalyzer | null,
+    private readonly onProsodyFrames?: (frames: ProsodyFrame[]) => void,
   ) {}
 
-  static async create(
-    opts: { sampleRate?: number; segmenter?: SegmenterOptionsInput; vad?: SileroVad } = {},
-  ): Promise<AudioAnalyzer> {
+  static async create(opts: AudioAnalyzerOptions = {}): Promise<AudioAnalyzer> {
     const rate = opts.sampleRate ?? VAD_SAMPLE_RATE;
     if (rate !== VAD_SAMPLE_RATE) {
       throw new AudioInputError(`audio must be 16000 Hz mono for the VAD, got ${rate} Hz (resample it first)`);
     }
-    return new AudioAnalyzer(opts.vad ?? (await SileroVad.load()), new UtteranceSegmenter(opts.segmenter));
+    const prosody = opts.prosody === false ? null : new ProsodyAnalyzer(opts.prosody ?? {}, rate);
+    return new AudioAnalyzer(
+      opts.vad ?? (await SileroVad.load()),
+      new UtteranceSegmenter(opts.segmenter),
+      prosody,
+      opts.onProsodyFrames,
+    );
   }
 
   /** Processes one chunk (any length); resolves with what it found, in media-time order. */
@@ -73,6 +109,8 @@ export class AudioAnalyzer {
       this.blockFilled = 0;
       this.blockEnergy = 0;
     }
+    if (this.clean.length < n) this.clean = new Float32Array(Math.max(n, 2 * this.clean.length));
+    const x = this.clean.subarray(0, n);
     for (let i = 0; i < n; i++) {
       let v = chunk.samples[i];
       if (!Number.isFinite(v)) {
@@ -82,6 +120,15 @@ export class AudioAnalyzer {
         v = v > 1 ? 1 : -1;
         this.stats.clippedSamples++;
       }
+      x[i] = v;
+    }
+    // prosody first: an utterance.end decided inside this chunk needs the frames up to its end (long before)
+    if (this.prosody) {
+      const frames = this.prosody.push(x, chunk.t);
+      if (frames.length) this.onProsodyFrames?.(frames);
+    }
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
       this.buf[this.filled++] = v;
       this.blockEnergy += v * v;
       if (++this.blockFilled === LOUD_BLOCK) this.endBlock(chunk.t + (i + 1) / VAD_SAMPLE_RATE, out);
@@ -101,7 +148,7 @@ export class AudioAnalyzer {
     this.blockFilled = 0;
     this.peakDb = Math.max(db, this.peakDb - PEAK_DECAY_DB);
     if (db >= LOUD_FLOOR_DB && db >= this.peakDb - LOUD_RANGE_DB) this.segmenter.noteLoud(end);
-    for (const e of this.segmenter.advance(end)) out.push(e);
+    for (const e of this.segmenter.advance(end)) out.push(this.withProsody(e));
   }
 
   private async runChunk(out: AudioFinding[]): Promise<void> {
@@ -110,15 +157,50 @@ export class AudioAnalyzer {
     const dur = VAD_CHUNK / VAD_SAMPLE_RATE;
     const t = this.bufT;
     out.push({ kind: 'speaking', t: t + dur, probability: p });
-    for (const e of this.segmenter.push(t, dur, p)) out.push(e);
+    for (const e of this.segmenter.push(t, dur, p)) out.push(this.withProsody(e));
+  }
+
+  /** An utterance.end gets the utterance's prosody (which then joins the stream's baseline). */
+  private withProsody(e: SegmenterEvent): AudioFinding {
+    if (e.kind !== 'utterance.end' || !this.prosody) return e;
+    return { ...e, prosody: prosodyPayload(this.prosody.utterance(e.start, e.end)) };
   }
 
   /** End of stream: closes an open utterance at the last audio time. */
   flush(): AudioFinding[] {
-    return this.segmenter.flush(this.nextT ?? 0);
+    return this.segmenter.flush(this.nextT ?? 0).map((e) => this.withProsody(e));
   }
 
   async close(): Promise<void> {
     await this.vad.close();
   }
+}
+
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+const r3n = (x: number | null) => (x === null ? null : r3(x));
+
+/** The event form of an utterance's prosody (rounded: events are for people and dashboards). */
+export function prosodyPayload(r: UtteranceProsodyResult): UtterancePayloadProsody {
+  const s = r.summary;
+  return {
+    f0Mean: r3n(s.f0Mean),
+    f0Median: r3n(s.f0Median),
+    f0Min: r3n(s.f0Min),
+    f0Max: r3n(s.f0Max),
+    f0RangeSt: r3n(s.f0RangeSt),
+    energyDb: r3n(s.energyDb),
+    rate: r3(s.rate),
+    nuclei: s.nuclei,
+    jitter: s.jitter === null ? null : Math.round(s.jitter * 1e5) / 1e5,
+    shimmer: s.shimmer === null ? null : Math.round(s.shimmer * 1e5) / 1e5,
+    voicedRatio: r3(s.voicedRatio),
+    relative: {
+      f0Pct: r3n(s.relative.f0Pct),
+      energyDb: r3n(s.relative.energyDb),
+      ratePct: r3n(s.relative.ratePct),
+      jitterRatio: r3n(s.relative.jitterRatio),
+      shimmerRatio: r3n(s.relative.shimmerRatio),
+    },
+    cues: r.cues.map((c) => c.text),
+  };
 }

@@ -107,6 +107,33 @@ export const utteranceStartSchema = z.object({
   trackId: z.number().int().nullable().default(null),
 });
 
+/** The utterance's prosody (src/audio/prosodyAnalyzer.ts): Hz, dBFS, syllable nuclei/s, jitter/shimmer fractions. */
+export const utteranceProsodySchema = z.object({
+  f0Mean: z.number().nullable(),
+  f0Median: z.number().nullable(),
+  /** 5th and 95th percentile F0, Hz, and that range in semitones */
+  f0Min: z.number().nullable(),
+  f0Max: z.number().nullable(),
+  f0RangeSt: z.number().nullable(),
+  /** median level of the voiced frames, dBFS */
+  energyDb: z.number().nullable(),
+  rate: z.number().min(0),
+  nuclei: z.number().int().min(0),
+  jitter: z.number().nullable(),
+  shimmer: z.number().nullable(),
+  voicedRatio: prob,
+  /** against the speaker's baseline before the utterance; null until there is one */
+  relative: z.object({
+    f0Pct: z.number().nullable(),
+    energyDb: z.number().nullable(),
+    ratePct: z.number().nullable(),
+    jitterRatio: z.number().nullable(),
+    shimmerRatio: z.number().nullable(),
+  }),
+  /** e.g. "pitch rose 30 % above baseline at 12.4 s", "speech rate 5.1 syll/s, fast" */
+  cues: z.array(z.string()),
+});
+
 export const utteranceEndSchema = z.object({
   ...base,
   type: z.literal('utterance.end'),
@@ -115,6 +142,8 @@ export const utteranceEndSchema = z.object({
   end: mediaTime,
   continuation: z.boolean().default(false),
   trackId: z.number().int().nullable().default(null),
+  /** optional: absent when the audio branch computes no prosody */
+  prosody: utteranceProsodySchema.optional(),
 });
 
 export const faceSchema = z.object({

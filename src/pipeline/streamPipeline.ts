@@ -205,6 +205,7 @@ export class StreamPipeline {
             end: f.end,
             continuation: f.continuation,
             trackId: null,
+            ...(f.prosody ? { prosody: f.prosody } : {}),
           },
         });
         break;

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AudioAnalyzer, type AudioFinding } from '../../src/audio/audioAnalyzer.ts';
+import type { ProsodyFrame } from '../../src/audio/prosodyFrames.ts';
 import { AudioInputError } from '../../src/audio/sileroVad.ts';
+import { utteranceProsodySchema } from '../../src/events/schema.ts';
 import { espeakAvailable, FFMPEG, makeSpeechWav } from '../harness/clips.ts';
 import { mediaPath, skipWithoutMedia } from '../harness/media.ts';
 
@@ -60,6 +62,49 @@ describe('AudioAnalyzer (Silero VAD, streaming)', () => {
       ],
     });
     assertSpans(await utterances(pcm16k(speech.path)), speech.spans, 0.1);
+  });
+
+  it('gives per-frame prosody and each utterance.end its prosody summary and cues', {
+    skip: !espeakAvailable() && 'espeak-ng not installed',
+  }, async () => {
+    const speech = makeSpeechWav(join(dir, 'pros'), {
+      lead: 0.5,
+      phrases: [
+        ['The weather was lovely this morning.', 0.9],
+        ['Then it started to rain quite heavily.', 0.9],
+        ['We stayed inside.', 0.9],
+      ],
+    });
+    const frames: ProsodyFrame[] = [];
+    const a = await AudioAnalyzer.create({ onProsodyFrames: (fs) => frames.push(...fs) });
+    const pcm = pcm16k(speech.path);
+    const found: AudioFinding[] = [];
+    for (let i = 0; i < pcm.length; i += 320)
+      found.push(...(await a.push({ t: i / 16000, samples: pcm.subarray(i, i + 320) })));
+    found.push(...a.flush());
+    await a.close();
+    for (let i = 1; i < frames.length; i++) assert.ok(Math.abs(frames[i].t - frames[i - 1].t - 0.01) < 1e-9);
+    assert.ok(frames.length >= Math.floor(pcm.length / 160) - 3, `${frames.length} frames`);
+    const ends = found.flatMap((f) => (f.kind === 'utterance.end' ? [f] : []));
+    assert.equal(ends.length, 3);
+    // hand-counted syllables 9, 10, 4 over the true spans
+    const syllables = [9, 10, 4];
+    ends.forEach((e, i) => {
+      const p = e.prosody;
+      assert.ok(p, 'utterance.end carries prosody');
+      utteranceProsodySchema.parse(p);
+      // espeak-ng's default English voice speaks around 100 Hz
+      assert.ok(p.f0Median! > 80 && p.f0Median! < 130, `F0 ${p.f0Median}`);
+      assert.ok(p.voicedRatio > 0.5, `voiced ${p.voicedRatio}`);
+      const truth = syllables[i] / (speech.spans[i][1] - speech.spans[i][0]);
+      assert.ok(Math.abs(p.rate / truth - 1) < 0.3, `rate ${p.rate} vs ${truth}`);
+      if (i === 0) assert.equal(p.relative.f0Pct, null);
+      // the same voice again: close to its own baseline, so no pitch or loudness cue
+      else {
+        assert.ok(Math.abs(p.relative.f0Pct!) < 10 && Math.abs(p.relative.energyDb!) < 3, JSON.stringify(p.relative));
+        assert.ok(!p.cues.some((c) => /baseline/.test(c) && /pitch|voice \d/.test(c)), JSON.stringify(p.cues));
+      }
+    });
   });
 
   it('finds nothing in digital silence or pink noise', async () => {
