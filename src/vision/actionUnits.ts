@@ -11,32 +11,49 @@
  *   cheek      −y of cheeks 50, 280                                    noseWing  −y of alae 98, 327
  *   corner     −y of mouth corners 61, 291                             mouthW    x distance 61 ↔ 291
  *   lipGap     y(14) − y(13) (inner lips)                               jaw       y of chin 152
- *   lipThick   (y13 − y0) + (y17 − y14) (red lip heights)               chinLip   y(152) − y(17)
- * AUs (Δ = measure − baseline, IOD; clamp to 0..1):
- *   AU1  inner brow raiser   Δ innerBrow / 0.06
- *   AU2  outer brow raiser   Δ outerBrow / 0.06
- *   AU4  brow lowerer        ½(−Δ innerBrow / 0.05) + ½(−Δ browGap / 0.05)
- *   AU5  upper lid raiser    Δ upperLid / 0.035
- *   AU6  cheek raiser        ½(Δ cheek / 0.04) + ½(Δ lowerLid / 0.03)
- *   AU7  lid tightener       Δ lowerLid / 0.03 − Δ cheek / 0.04 (the lower lid rising on its own)
- *   AU9  nose wrinkler       Δ noseWing / 0.04
- *   AU12 lip corner puller   0.6(Δ corner / 0.05) + 0.4(Δ mouthW / 0.12), only when the corners rise
- *   AU15 lip corner depressor −Δ corner / 0.04
- *   AU17 chin raiser         −Δ chinLip / 0.04
- *   AU20 lip stretcher       Δ mouthW / 0.1 − max(0, Δ corner) / 0.05 (widening without lifting)
- *   AU23 lip tightener/pressor (23/24) −Δ lipThick / 0.06
- *   AU25 lips part           (Δ lipGap − 0.02) / 0.1
- *   AU26 jaw drop            (Δ jaw − 0.02) / 0.15
+ *   lipThick   (y13 − y0) + (y17 − y14) (red lip heights)
+ *   chinLip    y(152) − y(17) + 0.45·lipGap: the lower lip drops with an opening mouth ~0.45× the lip gap more than
+ *              the chin point does (slope 0.35–0.59 over the 8 MEAD clips, r ≈ −0.9), which alone read as AU17
+ *   cornerR/L  −y of one corner (61 / 291)
+ *   liftR/L    y(lip midline) − y(corner), midline = (y13 + y14)/2: the corner against the mouth's own centre, so a
+ *              dropping jaw (speech) does not read as a depressed corner
+ *
+ * Dead zone: Δ⁺ = max(0, Δ − z), Δ⁻ = max(0, −Δ − z), Δ = measure − baseline, z = noiseK·σ with σ the measure's
+ * robust spread over the track's gated neutral samples (NeutralBaseline.spread), at most `maxDeadZone`. A still face
+ * keeps full sensitivity; a jittery or talking one does not read its own noise as expression. Measured on MEAD
+ * M030 (neutral clip, talking, speaker's baseline from that clip): σ ≈ 0.004 IOD for brows and lids, 0.02–0.04 for
+ * the mouth; before the dead zone AU12/15/17/20 sat at 0.4–1.0 on that neutral clip (scripts/auDump.ts).
+ *
+ * AUs (clamped to 0..1):
+ *   AU1  inner brow raiser   Δ⁺ innerBrow / 0.06
+ *   AU2  outer brow raiser   Δ⁺ outerBrow / 0.06
+ *   AU4  brow lowerer        ½ Δ⁻ innerBrow / 0.05 + ½ Δ⁻ browGap / 0.05
+ *   AU5  upper lid raiser    Δ⁺ upperLid / 0.035
+ *   AU6  cheek raiser        ½ Δ⁺ cheek / 0.04 + ½ Δ⁺ lowerLid / 0.03
+ *   AU7  lid tightener       Δ⁺ lowerLid / 0.025 − ½ Δ⁺ cheek / 0.04 (the lower lid rising more than the cheek
+ *                            pushes it; MEAD angry: lid +0.020 with cheek +0.033, so the cheek only half cancels)
+ *   AU9  nose wrinkler       (Δ⁺ noseWing − 0.3 Δ⁺ corner) / 0.04 (a smile lifts the alae ~0.3× the corner lift)
+ *   AU12 lip corner puller   0.6 max(Δ⁺ cornerR, Δ⁺ cornerL) / 0.05 + 0.4 Δ⁺ mouthW / 0.12, only when a corner
+ *                            rises; the stronger side, so a one-sided pull (contempt) shows
+ *   AU15 lip corner depressor max(Δ⁻ liftR, Δ⁻ liftL) / 0.04
+ *   AU17 chin raiser         Δ⁻ chinLip / 0.04
+ *   AU20 lip stretcher       Δ⁺ mouthW / 0.15 − Δ⁺ corner / 0.05 (widening without lifting)
+ *   AU23 lip tightener/pressor (23/24) Δ⁻ lipThick / 0.06
+ *   AU25 lips part           (Δ lipGap − 0.02) / 0.1 (no dead zone: parted lips are what speech looks like)
+ *   AU26 jaw drop            (Δ jaw − 0.02) / 0.15 (no dead zone, as AU25)
  *   AU45 blink               (0.7 − eyeOpen / baseline eyeOpen) / 0.5 (a ratio: eye size differs per person)
  * Speech: lip-corner and lip-shape measures follow articulation (DESIGN: r ≈ 0.6–0.7 with lip gap), so AU12, AU15,
  * AU17, AU20, AU23 are damped by (1 − speechDamp·speaking) and mouth measures never enter the baseline while speaking.
  * AU25/AU26 stay as measured: they are what speech looks like and the spotter needs them.
+ * Jitter: the normalised mesh is One-Euro filtered per track (oneEuro.ts) before any measure, so frame-to-frame mesh
+ * noise (H.264 keyframes, re-detection ROI changes) neither moves the AUs nor reads as region motion.
  */
 import { z } from 'zod';
 import { AU_NAMES, type AuIntensities, type AuName } from '../events/schema.ts';
-import { faceFrame, normaliseMesh } from './alignment.ts';
+import { type FaceFrame, faceFrame, normaliseMesh } from './alignment.ts';
 import { MESH_POINTS } from './faceMesh.ts';
 import { NeutralBaseline, neutralBaselineOptionsSchema } from './neutralBaseline.ts';
+import { OneEuroVector } from './oneEuro.ts';
 
 export const AU_COUNT = AU_NAMES.length;
 export const AU_INDEX = Object.fromEntries(AU_NAMES.map((n, i) => [n, i])) as Record<AuName, number>;
@@ -56,10 +73,27 @@ export const MEASURES = [
   'jaw',
   'lipThick',
   'chinLip',
+  'cornerR',
+  'cornerL',
+  'liftR',
+  'liftL',
 ] as const;
 const M = Object.fromEntries(MEASURES.map((n, i) => [n, i])) as Record<(typeof MEASURES)[number], number>;
 /** measures that speech moves: frozen in the baseline while speaking */
-const MOUTH_MEASURES = new Set<number>([M.corner, M.mouthW, M.lipGap, M.jaw, M.lipThick, M.chinLip]);
+const MOUTH_MEASURES = new Set<number>([
+  M.corner,
+  M.mouthW,
+  M.lipGap,
+  M.jaw,
+  M.lipThick,
+  M.chinLip,
+  M.cornerR,
+  M.cornerL,
+  M.liftR,
+  M.liftL,
+]);
+/** AU25, AU26 and AU45 read absolute changes: no dead zone */
+const NO_DEAD_ZONE = new Set<number>([M.lipGap, M.jaw, M.eyeOpen]);
 const SPEECH_DAMPED: AuName[] = ['AU12', 'AU15', 'AU17', 'AU20', 'AU23'];
 
 /** The landmark indices the measures read (also used for the cheap motion estimate). */
@@ -72,6 +106,21 @@ export const actionUnitOptionsSchema = z.object({
   baseline: neutralBaselineOptionsSchema.prefault({}),
   /** how much full speech damps the speech-driven mouth AUs */
   speechDamp: z.number().min(0).max(1).default(0.7),
+  /** dead zone per measure in units of its neutral spread σ (0 = none) */
+  noiseK: z.number().min(0).default(2),
+  /** largest dead zone, IOD (a very expressive "neutral" window must not blind the AUs) */
+  maxDeadZone: z.number().min(0).default(0.04),
+  /**
+   * One-Euro smoothing of the normalised mesh (IOD units). Off by default (minCutoff 0): geometry in, AUs out, frame
+   * by frame; FrameAnalyzer turns it on for decoded video (frameAnalyzer.VIDEO_SMOOTHING).
+   */
+  smoothing: z
+    .object({
+      minCutoff: z.number().min(0).default(0),
+      beta: z.number().min(0).default(0),
+      dCutoff: z.number().positive().default(1),
+    })
+    .prefault({}),
 });
 export type ActionUnitOptions = z.infer<typeof actionUnitOptionsSchema>;
 
@@ -95,36 +144,49 @@ export function meshMeasures(n: Float32Array, out = new Float32Array(MEASURES.le
   out[M.lipGap] = Math.max(0, y(n, 14) - y(n, 13));
   out[M.jaw] = y(n, 152);
   out[M.lipThick] = y(n, 13) - y(n, 0) + (y(n, 17) - y(n, 14));
-  out[M.chinLip] = y(n, 152) - y(n, 17);
+  out[M.chinLip] = y(n, 152) - y(n, 17) + 0.45 * out[M.lipGap];
+  out[M.cornerR] = -y(n, 61);
+  out[M.cornerL] = -y(n, 291);
+  const midline = (y(n, 13) + y(n, 14)) / 2;
+  out[M.liftR] = midline - y(n, 61);
+  out[M.liftL] = midline - y(n, 291);
   return out;
 }
 
 const clamp01 = (v: number) => Math.max(0, Math.min(1, v));
+const ZERO_DEAD_ZONE = new Float32Array(MEASURES.length);
 
-/** AU intensities (AU_NAMES order) from measures and their neutral baseline. */
+/**
+ * AU intensities (AU_NAMES order) from measures, their neutral baseline `b` and the per-measure dead zone `z`
+ * (zeros for none).
+ */
 export function auFromMeasures(
   m: Float32Array,
   b: Float32Array,
   speaking: number,
   speechDamp: number,
   out = new Float32Array(AU_COUNT),
+  z: ArrayLike<number> = ZERO_DEAD_ZONE,
 ) {
   const d = (k: number) => m[k] - b[k];
+  const up = (k: number) => Math.max(0, d(k) - z[k]);
+  const down = (k: number) => Math.max(0, -d(k) - z[k]);
   const set = (n: AuName, v: number) => {
     out[AU_INDEX[n]] = clamp01(v);
   };
-  set('AU1', d(M.innerBrow) / 0.06);
-  set('AU2', d(M.outerBrow) / 0.06);
-  set('AU4', 0.5 * (-d(M.innerBrow) / 0.05) + 0.5 * (-d(M.browGap) / 0.05));
-  set('AU5', d(M.upperLid) / 0.035);
-  set('AU6', 0.5 * (d(M.cheek) / 0.04) + 0.5 * (d(M.lowerLid) / 0.03));
-  set('AU7', d(M.lowerLid) / 0.03 - d(M.cheek) / 0.04);
-  set('AU9', d(M.noseWing) / 0.04);
-  set('AU12', d(M.corner) > 0 ? 0.6 * (d(M.corner) / 0.05) + 0.4 * (d(M.mouthW) / 0.12) : 0);
-  set('AU15', -d(M.corner) / 0.04);
-  set('AU17', -d(M.chinLip) / 0.04);
-  set('AU20', d(M.mouthW) / 0.1 - Math.max(0, d(M.corner)) / 0.05);
-  set('AU23', -d(M.lipThick) / 0.06);
+  set('AU1', up(M.innerBrow) / 0.06);
+  set('AU2', up(M.outerBrow) / 0.06);
+  set('AU4', 0.5 * (down(M.innerBrow) / 0.05) + 0.5 * (down(M.browGap) / 0.05));
+  set('AU5', up(M.upperLid) / 0.035);
+  set('AU6', 0.5 * (up(M.cheek) / 0.04) + 0.5 * (up(M.lowerLid) / 0.03));
+  set('AU7', up(M.lowerLid) / 0.025 - (0.5 * up(M.cheek)) / 0.04);
+  set('AU9', (up(M.noseWing) - 0.3 * up(M.corner)) / 0.04);
+  const lift = Math.max(up(M.cornerR), up(M.cornerL));
+  set('AU12', lift > 0 ? 0.6 * (lift / 0.05) + 0.4 * (up(M.mouthW) / 0.12) : 0);
+  set('AU15', Math.max(down(M.liftR), down(M.liftL)) / 0.04);
+  set('AU17', down(M.chinLip) / 0.04);
+  set('AU20', up(M.mouthW) / 0.15 - up(M.corner) / 0.05);
+  set('AU23', down(M.lipThick) / 0.06);
   set('AU25', (d(M.lipGap) - 0.02) / 0.1);
   set('AU26', (d(M.jaw) - 0.02) / 0.15);
   set('AU45', b[M.eyeOpen] > 0 ? (0.7 - m[M.eyeOpen] / b[M.eyeOpen]) / 0.5 : 0);
@@ -140,6 +202,8 @@ export function auRecord(v: ArrayLike<number>): AuIntensities {
 /** Everything one frame of one track yields. */
 export interface AuFrame {
   t: number;
+  /** the face's own frame (rotation from rigid points; headPose.headPoseFromFrame reads the pose off it) */
+  faceFrame: FaceFrame;
   /** pose-normalised mesh (inter-ocular units) */
   normMesh: Float32Array;
   measures: Float32Array;
@@ -154,6 +218,8 @@ export interface AuFrame {
 interface TrackState {
   baseline: NeutralBaseline;
   prev: AuFrame | null;
+  smooth: OneEuroVector | null;
+  deadZone: Float32Array;
 }
 
 /**
@@ -174,10 +240,18 @@ export class ActionUnitEstimator {
   analyse(trackId: number, t: number, landmarks: Float32Array, speaking = 0): AuFrame {
     let st = this.tracks.get(trackId);
     if (!st) {
-      st = { baseline: new NeutralBaseline(MEASURES.length, this.opts.baseline), prev: null };
+      const sm = this.opts.smoothing;
+      st = {
+        baseline: new NeutralBaseline(MEASURES.length, this.opts.baseline),
+        prev: null,
+        smooth: sm.minCutoff > 0 ? new OneEuroVector(sm) : null,
+        deadZone: new Float32Array(MEASURES.length),
+      };
       this.tracks.set(trackId, st);
     }
-    const normMesh = normaliseMesh(landmarks, new Float32Array(MESH_POINTS * 3), faceFrame(landmarks));
+    const frame = faceFrame(landmarks);
+    const normMesh = normaliseMesh(landmarks, new Float32Array(MESH_POINTS * 3), frame);
+    st.smooth?.filter(t, normMesh);
     const measures = meshMeasures(normMesh);
     const prev = st.prev;
     const dt = prev ? t - prev.t : 0;
@@ -189,12 +263,22 @@ export class ActionUnitEstimator {
       motion /= AU_LANDMARKS.length * dt;
     }
     st.baseline.offer(t, measures, motion, speaking >= 0.5 ? this.frozen : this.open);
-    const au = auFromMeasures(measures, st.baseline.values, speaking, this.opts.speechDamp);
+    const spread = st.baseline.spread;
+    for (let i = 0; i < MEASURES.length; i++)
+      st.deadZone[i] = NO_DEAD_ZONE.has(i) ? 0 : Math.min(this.opts.maxDeadZone, this.opts.noiseK * spread[i]);
+    const au = auFromMeasures(
+      measures,
+      st.baseline.values,
+      speaking,
+      this.opts.speechDamp,
+      new Float32Array(AU_COUNT),
+      st.deadZone,
+    );
     const auVelocity = new Float32Array(AU_COUNT);
     if (prev && dt > 0) for (let i = 0; i < AU_COUNT; i++) auVelocity[i] = (au[i] - prev.au[i]) / dt;
-    const frame: AuFrame = { t, normMesh, measures, au, auVelocity, motion };
-    st.prev = frame;
-    return frame;
+    const res: AuFrame = { t, faceFrame: frame, normMesh, measures, au, auVelocity, motion };
+    st.prev = res;
+    return res;
   }
 
   estimate(trackId: number, t: number, landmarks: Float32Array, speaking: number): AuIntensities {

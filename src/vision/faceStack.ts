@@ -86,7 +86,12 @@ export class FaceStack {
 
   /** Detection mode: every face BlazeFace finds whose mesh confirms it. */
   async detect(frame: RgbFrame): Promise<StackFace[]> {
-    const dets = await this.detector.detect(frame);
+    return this.fromDetections(frame, await this.detector.detect(frame));
+  }
+
+  /** Mesh, crops and expression for detections the caller already has (the tracker meshes only new faces). */
+  async fromDetections(frame: RgbFrame, dets: readonly FaceDetection[]): Promise<StackFace[]> {
+    if (dets.length === 0) return [];
     const meshes = await this.mesh.fromDetections(frame, dets);
     const kept = dets.flatMap((d, i) => (meshes[i] ? [{ detection: d, mesh: meshes[i] as FaceMeshResult }] : []));
     return this.finish(frame, kept);

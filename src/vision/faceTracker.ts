@@ -1,7 +1,10 @@
 /**
- * Multi-face tracking at the source frame rate. Detection (BlazeFace + mesh) runs every `detectEvery` frames, when a
- * track was lost, or when nothing is tracked; in between each face follows its own landmarks (FaceStack tracking
- * mode, ~4× cheaper). Detections are matched to tracks by cost = (1 − IoU) + descriptorWeight·(1 − cosine) when
+ * Multi-face tracking at the source frame rate. Every live track follows its own landmarks on every frame (FaceStack
+ * tracking mode, ~4× cheaper than detection). The detector (BlazeFace) runs every `detectEvery` frames, when a track
+ * was lost, or when nothing is tracked; a detection that overlaps a followed face is that face, so followed faces
+ * keep their tracking-mode mesh: replacing it by the mesh of the detection's ROI made every landmark jump each
+ * `detectEvery` frames, which the micro-expression spotter read as expressions. Only new detections get a mesh (and a
+ * descriptor); they are matched to tracks that are missing by cost = (1 − IoU) + descriptorWeight·(1 − cosine) when
  * descriptors are available; a track that missed frames keeps its id if it is matched again before `maxMissingS`
  * (short occlusions, crossings — the faceres descriptor tells crossing faces apart), then it ends.
  * Matching is greedy on ascending cost: with ≤ maxFaces (default 4) faces per side the greedy assignment equals the
@@ -85,11 +88,26 @@ export class FaceTracker {
     const detectNow = this.tracks.length === 0 || this.lost || this.frameNo % o.detectEvery === 0;
     this.frameNo++;
     const out: TrackedFace[] = [];
+    const followed = new Set<Track>();
+    if (this.tracks.length) {
+      const res = await this.stack.track(
+        frame,
+        this.tracks.map((tr) => tr.landmarks),
+      );
+      res.forEach((r, j) => {
+        if (!r || r.score < o.minScore) return;
+        const tr = this.tracks[j];
+        this.update(tr, r, t, null);
+        followed.add(tr);
+        out.push({ trackId: tr.id, face: r, detected: false });
+      });
+    }
     if (detectNow) {
-      const dets = (await this.stack.detect(frame))
-        .filter((f) => f.score >= o.minScore)
+      const fresh = (await this.stack.detector.detect(frame))
+        .filter((d) => ![...followed].some((tr) => boxIou(d.box, tr.box) >= o.matchIou))
         .sort((a, b) => b.box.w * b.box.h - a.box.w * a.box.h)
-        .slice(0, o.maxFaces);
+        .slice(0, Math.max(0, o.maxFaces - followed.size));
+      const dets = (await this.stack.fromDetections(frame, fresh)).filter((f) => f.score >= o.minScore);
       const descs =
         this.descriptor && dets.length
           ? await this.descriptor.run(
@@ -97,9 +115,10 @@ export class FaceTracker {
               dets.map((d) => d.mesh.landmarks),
             )
           : null;
+      const missing = this.tracks.filter((tr) => !followed.has(tr));
       const pairs: [number, number, number][] = [];
       dets.forEach((d, i) => {
-        this.tracks.forEach((tr, j) => {
+        missing.forEach((tr, j) => {
           const iou = boxIou(d.box, tr.box);
           const sim = descs?.[i] && tr.descriptor ? cosineSimilarity(descs[i], tr.descriptor) : null;
           if (sim === null && iou < o.matchIou) return;
@@ -114,8 +133,8 @@ export class FaceTracker {
         if (di.has(i) || tj.has(j)) continue;
         di.add(i);
         tj.add(j);
-        this.update(this.tracks[j], dets[i], t, descs?.[i] ?? null);
-        out.push({ trackId: this.tracks[j].id, face: dets[i], detected: true });
+        this.update(missing[j], dets[i], t, descs?.[i] ?? null);
+        out.push({ trackId: missing[j].id, face: dets[i], detected: true });
       }
       dets.forEach((d, i) => {
         if (di.has(i) || this.tracks.length >= o.maxFaces) return;
@@ -130,19 +149,6 @@ export class FaceTracker {
         out.push({ trackId: tr.id, face: d, detected: true });
       });
       this.lost = false;
-    } else {
-      const res = await this.stack.track(
-        frame,
-        this.tracks.map((tr) => tr.landmarks),
-      );
-      res.forEach((r, j) => {
-        if (r && r.score >= o.minScore) {
-          this.update(this.tracks[j], r, t, null);
-          out.push({ trackId: this.tracks[j].id, face: r, detected: false });
-        } else {
-          this.lost = true;
-        }
-      });
     }
     const ended = this.tracks.filter((tr) => t - tr.lastSeen > o.maxMissingS).map((tr) => tr.id);
     if (ended.length) this.tracks = this.tracks.filter((tr) => !ended.includes(tr.id));

@@ -1,14 +1,19 @@
 /**
- * Per-stream, per-frame face analysis at the source rate: detect every `detectEvery` frames (or when a track is
- * lost), follow faces through their landmarks in between, keep trackIds, and turn each face into what the
- * pipeline needs — a face.frame observation, a local token, mouth activity — plus one global frame token.
- * One instance per stream; it lives in a vision worker thread.
+ * Per-stream, per-frame face analysis at the source rate: faceTracker.ts detects every `detectEvery` frames (or when
+ * a track is lost), follows faces through their landmarks in between and keeps trackIds (re-identified with the face
+ * descriptor when one is given); each face becomes what the pipeline needs — a face.frame observation, a local token,
+ * mouth activity — plus one global frame token. One instance per stream; it lives in a vision worker thread.
+ * The AU estimator smooths each track's normalised mesh (VIDEO_SMOOTHING): decoded video jitters the mesh from frame
+ * to frame (keyframes, re-detections), which the spotter would otherwise read as motion.
  */
 import type { AuIntensities, Face } from '../events/schema.ts';
 import { ActionUnitEstimator, auRecord } from './actionUnits.ts';
 import type { Box } from './blazeFace.ts';
+import type { FaceDescriptor } from './faceDescriptor.ts';
 import { MESH } from './faceMesh.ts';
 import type { FaceStack, StackFace } from './faceStack.ts';
+import { FaceTracker } from './faceTracker.ts';
+import { headPoseFromFrame } from './headPose.ts';
 import type { RgbFrame } from './imageOps.ts';
 import { type MicroExpressionRecord, MicroExpressionSpotter } from './microExpressionSpotter.ts';
 import type { BodyPose, MoveNet } from './movenet.ts';
@@ -85,74 +90,52 @@ export interface FrameAnalysis {
   microexpressions: MicroExpressionRecord[];
 }
 
-interface Track {
-  id: number;
-  landmarks: Float32Array;
-  box: Box;
-  lastSeen: number;
+interface TrackState {
   lipGap: number | null;
   regions: RegionMotion;
-}
-
-function boxIou(a: Box, b: Box): number {
-  const ix = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
-  const iy = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
-  const inter = ix * iy;
-  const union = a.w * a.h + b.w * b.h - inter;
-  return union > 0 ? inter / union : 0;
+  /** previous eye midpoint (frame pixels), inter-ocular distance and time, for the face's image speed */
+  prev: { x: number; y: number; iod: number; t: number } | null;
 }
 
 function dist(lm: Float32Array, a: number, b: number): number {
   return Math.hypot(lm[3 * a] - lm[3 * b], lm[3 * a + 1] - lm[3 * b + 1]);
 }
 
-/**
- * Head pose in degrees from the mesh: roll from the eye line, yaw from the depth difference of the outer eye
- * corners, pitch from the depth difference of forehead and chin (facemesh z is in the same units as x).
- */
-export function headPoseFromMesh(lm: Float32Array): { yaw: number; pitch: number; roll: number } {
-  const r = MESH.rightEyeOuter;
-  const l = MESH.leftEyeOuter;
-  const deg = 180 / Math.PI;
-  const dx = lm[3 * l] - lm[3 * r];
-  const dy = lm[3 * l + 1] - lm[3 * r + 1];
-  const roll = Math.atan2(dy, dx) * deg;
-  const yaw = Math.atan2(lm[3 * l + 2] - lm[3 * r + 2], Math.hypot(dx, dy)) * deg;
-  const f = MESH.foreheadTop;
-  const c = MESH.chin;
-  const vy = Math.hypot(lm[3 * c] - lm[3 * f], lm[3 * c + 1] - lm[3 * f + 1]);
-  const pitch = Math.atan2(lm[3 * f + 2] - lm[3 * c + 2], vy) * deg;
-  const round = (x: number) => Math.round(x * 10) / 10;
-  return { yaw: round(yaw), pitch: round(pitch), roll: round(roll) };
-}
+/** One-Euro settings for the normalised mesh of decoded video (IOD units); chosen on real clips (scripts/auDump.ts). */
+export const VIDEO_SMOOTHING = { minCutoff: 1.5, beta: 20, dCutoff: 1 } as const;
 
 export class FrameAnalyzer {
-  private tracks: Track[] = [];
-  private nextId = 0;
-  private frames = 0;
-  private forceDetect = true;
+  private readonly tracker: FaceTracker;
+  private readonly state = new Map<number, TrackState>();
   private readonly motion = new SceneMotion();
   private body: BodyPose | null = null;
   private globalFrames = 0;
   readonly options: FrameAnalyzerOptions;
 
   constructor(
-    private readonly stack: FaceStack,
+    stack: FaceStack,
     private readonly movenet: MoveNet | null,
     options: Partial<FrameAnalyzerOptions> = {},
-    private readonly aus = new ActionUnitEstimator(),
+    private readonly aus = new ActionUnitEstimator({ smoothing: VIDEO_SMOOTHING }),
     private readonly spotter = new MicroExpressionSpotter(),
+    descriptor: FaceDescriptor | null = null,
   ) {
     this.options = { ...defaultFrameAnalyzerOptions, ...options };
+    const o = this.options;
+    this.tracker = new FaceTracker(
+      stack,
+      { detectEvery: o.detectEvery, maxFaces: o.maxFaces, maxMissingS: o.maxMissingS, matchIou: o.matchIou },
+      descriptor,
+    );
   }
 
   async analyse(frame: RgbFrame, t: number, opts: { global: boolean; speaking: number }): Promise<FrameAnalysis> {
     const microexpressions: MicroExpressionRecord[] = [];
     const emit = (r: MicroExpressionRecord) => microexpressions.push(r);
-    const found = await this.findFaces(frame, t, emit);
-    const faces = found.map(({ face, track }) => this.describe(face, track, t, opts.speaking, emit));
+    const step = await this.tracker.process(frame, t);
+    for (const id of step.ended) this.endTrack(id, emit);
+    const faces = step.faces.map(({ face, trackId }) => this.describe(face, trackId, t, opts.speaking, emit));
     const globalToken = opts.global ? await this.globalToken(frame, faces) : null;
-    this.frames++;
     return { t, faces, globalToken, microexpressions };
   }
 
@@ -163,105 +146,53 @@ export class FrameAnalyzer {
     return out;
   }
 
-  private async findFaces(
-    frame: RgbFrame,
-    t: number,
-    emit: (r: MicroExpressionRecord) => void,
-  ): Promise<{ face: StackFace; track: Track }[]> {
-    const o = this.options;
-    const detect = this.forceDetect || this.tracks.length === 0 || this.frames % o.detectEvery === 0;
-    let pairs: { face: StackFace; track: Track }[];
-    if (detect) {
-      const faces = (await this.stack.detect(frame))
-        .sort((a, b) => b.box.w * b.box.h - a.box.w * a.box.h)
-        .slice(0, o.maxFaces);
-      pairs = this.associate(faces, t);
-      this.forceDetect = false;
-    } else {
-      const tracked = await this.stack.track(
-        frame,
-        this.tracks.map((tr) => tr.landmarks),
-      );
-      pairs = [];
-      tracked.forEach((f, i) => {
-        if (f) pairs.push({ face: f, track: this.tracks[i] });
-        else this.forceDetect = true; // a lost face: look again on the next frame
-      });
-    }
-    for (const { face, track } of pairs) {
-      track.landmarks = face.mesh.landmarks.slice();
-      track.box = face.box;
-      track.lastSeen = t;
-    }
-    const gone = this.tracks.filter((tr) => t - tr.lastSeen > o.maxMissingS);
-    for (const g of gone) {
-      this.aus.drop(g.id);
-      this.spotter.endTrack(g.id, emit);
-    }
-    this.tracks = this.tracks.filter((tr) => t - tr.lastSeen <= o.maxMissingS);
-    return pairs.sort((a, b) => a.track.id - b.track.id);
-  }
-
-  /** Greedy IoU matching of detections to existing tracks; unmatched detections open new tracks. */
-  private associate(faces: StackFace[], t: number): { face: StackFace; track: Track }[] {
-    const cand: { i: number; j: number; v: number }[] = [];
-    faces.forEach((f, i) => {
-      this.tracks.forEach((tr, j) => {
-        const v = boxIou(f.box, tr.box);
-        if (v >= this.options.matchIou) cand.push({ i, j, v });
-      });
-    });
-    cand.sort((a, b) => b.v - a.v);
-    const usedF = new Set<number>();
-    const usedT = new Set<number>();
-    const out: { face: StackFace; track: Track }[] = [];
-    for (const c of cand) {
-      if (usedF.has(c.i) || usedT.has(c.j)) continue;
-      usedF.add(c.i);
-      usedT.add(c.j);
-      out.push({ face: faces[c.i], track: this.tracks[c.j] });
-    }
-    faces.forEach((f, i) => {
-      if (usedF.has(i) || this.tracks.length >= this.options.maxFaces + 2) return;
-      const track: Track = {
-        id: this.nextId++,
-        landmarks: f.mesh.landmarks,
-        box: f.box,
-        lastSeen: t,
-        lipGap: null,
-        regions: new RegionMotion(),
-      };
-      this.tracks.push(track);
-      out.push({ face: f, track });
-    });
-    return out;
+  private endTrack(id: number, emit: (r: MicroExpressionRecord) => void): void {
+    this.aus.drop(id);
+    this.spotter.endTrack(id, emit);
+    this.state.delete(id);
   }
 
   private describe(
     face: StackFace,
-    track: Track,
+    trackId: number,
     t: number,
     speaking: number,
     emit: (r: MicroExpressionRecord) => void,
   ): AnalysedFace {
+    let track = this.state.get(trackId);
+    if (!track) {
+      track = { lipGap: null, regions: new RegionMotion(), prev: null };
+      this.state.set(trackId, track);
+    }
     const lm = face.mesh.landmarks;
     const iod = Math.max(1, dist(lm, MESH.rightEyeOuter, MESH.leftEyeOuter));
     const gap = dist(lm, 13, 14) / iod;
     const mouthActivity = track.lipGap === null ? 0 : Math.abs(gap - track.lipGap);
     track.lipGap = gap;
-    const auFrame = this.aus.analyse(track.id, t, lm, speaking);
+    const auFrame = this.aus.analyse(trackId, t, lm, speaking);
     const au: AuIntensities = auRecord(auFrame.au);
-    const headPose = headPoseFromMesh(lm);
+    const pose = headPoseFromFrame(auFrame.faceFrame);
+    const round = (x: number) => Math.round(x * 10) / 10;
+    const headPose = { yaw: round(pose.yaw), pitch: round(pose.pitch), roll: round(pose.roll) };
     const motion = track.regions.update(t, auFrame.normMesh);
+    const { origin, iod: iodPx } = auFrame.faceFrame;
+    let faceSpeed = 0;
+    const p = track.prev;
+    if (p && t > p.t && p.iod > 0 && iodPx > 0) {
+      const move = Math.hypot(origin[0] - p.x, origin[1] - p.y) / p.iod;
+      faceSpeed = (move + Math.abs(Math.log(iodPx / p.iod))) / (t - p.t);
+    }
+    track.prev = { x: origin[0], y: origin[1], iod: iodPx, t };
     this.spotter.push(
       {
-        trackId: track.id,
+        trackId,
         t,
         au: auFrame.au,
         headPose,
         speaking,
         regionMotion: motion.landmark,
         expression: face.expression.probs,
+        faceSpeed,
       },
       emit,
     );
@@ -285,7 +216,7 @@ export class FrameAnalyzer {
     const r3 = (x: number) => Math.round(x * 1000) / 1000;
     return {
       observation: {
-        trackId: track.id,
+        trackId,
         box: { x: r3(face.box.x), y: r3(face.box.y), w: r3(face.box.w), h: r3(face.box.h) },
         score: Math.min(1, Math.max(0, face.score)),
         headPose,

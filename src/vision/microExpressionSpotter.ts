@@ -5,7 +5,13 @@
  * a region crosses its threshold and closes when every region is back under `release`·threshold; onset is the last
  * frame under the release level before the rise, offset the first one after, apex the frame of peak excess.
  * Rejected: blinks (eyes-only events with AU45 closure), rigid head motion (head-pose speed over `maxHeadSpeed` during
- * the event, or every region's landmark motion high at once) and talking (mouth/jaw-only events while speaking).
+ * the event, or every region's landmark motion high at once), global motion (the face moving or scaling in the image
+ * faster than `maxFaceSpeed`: camera pans and zooms, fast head moves, where the mesh deforms without the face doing
+ * so), talking (mouth/jaw-only events while speaking), single-frame spikes (fewer than `minFramesAbove` frames over
+ * the threshold: decoded video makes one-frame mesh jumps at keyframes), weak events (apex under `minIntensity`: the
+ * adaptive threshold of a very still face can sit near the floor, where mesh noise crosses it), and anything in a
+ * track's first `warmupS` (the threshold and the AU baseline have no history yet; a new track's mesh also settles
+ * over its first frames).
  * Micro: 40–500 ms; macro: ≥ 500 ms (up to `maxEventS`, then closed there).
  */
 import { z } from 'zod';
@@ -46,6 +52,14 @@ export const spotterOptionsSchema = z.object({
   speakingMin: z.number().min(0).max(1).default(0.5),
   /** AUs at least this strong at the apex are reported */
   auMin: z.number().min(0).max(1).default(0.2),
+  /** an event's strongest region must reach this AU intensity at the apex */
+  minIntensity: z.number().min(0).max(1).default(0.3),
+  /** frames a region must stay over its threshold (1 = single-frame spikes count) */
+  minFramesAbove: z.number().int().positive().default(2),
+  /** face speed in the image (inter-ocular distances per second, translation + scale change) that marks global motion */
+  maxFaceSpeed: z.number().positive().default(4),
+  /** seconds after a track's first frame during which nothing is spotted */
+  warmupS: z.number().min(0).default(0.5),
 });
 export type SpotterOptions = z.infer<typeof spotterOptionsSchema>;
 
@@ -71,6 +85,8 @@ export interface SpotterFrame {
   regionMotion?: RegionValues;
   /** expression probabilities, EXPRESSION_CLASSES order */
   expression?: ArrayLike<number>;
+  /** face speed in the image: eye-midpoint speed + |d ln(IOD)/dt|, inter-ocular distances per second */
+  faceSpeed?: number;
 }
 
 /** Payload of the `microexpression` event (schema.ts) minus the envelope; `t` = offset. */
@@ -104,6 +120,10 @@ interface OpenEvent {
   speakSum: number;
   frames: number;
   maxAu45: number;
+  maxFaceSpeed: number;
+  /** longest run of consecutive frames with some region over its threshold */
+  aboveRun: number;
+  run: number;
 }
 
 const NR = FACE_REGIONS.length;
@@ -117,6 +137,7 @@ class TrackSpotter {
   private last: Sample | null = null;
   private lastPose: { t: number; p: HeadPose } | null = null;
   private ev: OpenEvent | null = null;
+  private firstT: number | null = null;
   private readonly scratch: Float32Array;
 
   constructor(
@@ -181,7 +202,8 @@ class TrackSpotter {
       score = Math.max(score, sig[r] - this.thr[r] * o.release);
     }
 
-    if (!this.ev && above) {
+    this.firstT ??= f.t;
+    if (!this.ev && above && f.t - this.firstT >= o.warmupS) {
       this.ev = {
         onset: this.last ? this.last.t : f.t,
         apex: s,
@@ -192,6 +214,9 @@ class TrackSpotter {
         speakSum: 0,
         frames: 0,
         maxAu45: 0,
+        maxFaceSpeed: 0,
+        aboveRun: 0,
+        run: 0,
       };
     }
     const ev = this.ev;
@@ -201,6 +226,9 @@ class TrackSpotter {
       ev.maxHeadSpeed = Math.max(ev.maxHeadSpeed, headSpeed);
       ev.rigid ||= rigid;
       ev.maxAu45 = Math.max(ev.maxAu45, f.au[AU_INDEX.AU45] ?? 0);
+      ev.maxFaceSpeed = Math.max(ev.maxFaceSpeed, f.faceSpeed ?? 0);
+      ev.run = above ? ev.run + 1 : 0;
+      ev.aboveRun = Math.max(ev.aboveRun, ev.run);
       for (let r = 0; r < NR; r++) if (sig[r] > this.thr[r]) ev.regions.add(FACE_REGIONS[r]);
       if (score > ev.apexScore) {
         ev.apex = s;
@@ -228,12 +256,14 @@ class TrackSpotter {
     if (durationMs < o.minDurationMs) return;
     const regions = FACE_REGIONS.filter((r) => ev.regions.has(r));
     if (regions.length === 0) return;
-    if (ev.maxHeadSpeed > o.maxHeadSpeed || ev.rigid) return;
+    if (ev.maxHeadSpeed > o.maxHeadSpeed || ev.rigid || ev.maxFaceSpeed > o.maxFaceSpeed) return;
+    if (ev.aboveRun < o.minFramesAbove) return;
     if (regions.every((r) => r === 'eyes') && ev.maxAu45 >= o.blinkAu45) return;
     if (regions.every((r) => r === 'mouth' || r === 'jaw') && ev.speakSum / ev.frames >= o.speakingMin) return;
     const aus = AU_NAMES.filter((n, i) => n !== 'AU45' && ev.apex.au[i] >= o.auMin);
     let intensity = 0;
     for (let r = 0; r < NR; r++) intensity = Math.max(intensity, ev.apex.sig[r]);
+    if (intensity < o.minIntensity) return;
     emit({
       trackId: this.trackId,
       onset: ev.onset,

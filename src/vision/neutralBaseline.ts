@@ -5,6 +5,8 @@
  * low-motion frames (expressions are onsets, i.e. motion) and, for mouth measures, not while speaking. An expression
  * held for less than half the window cannot move the median; the window slides, so the reference adapts slowly
  * (new speaker pose, lighting). Until `minSamples` exist the median of what there is stands in.
+ * The same samples give each measure's robust spread (1.4826·MAD ≈ σ): how much that face moves while "neutral"
+ * (landmark jitter, talking), which actionUnits.ts uses as a per-track dead zone.
  */
 import { z } from 'zod';
 
@@ -28,6 +30,7 @@ export class NeutralBaseline {
   private head = 0;
   private lastT = Number.NEGATIVE_INFINITY;
   private readonly med: Float32Array;
+  private readonly sigma: Float32Array;
   private readonly scratch: Float32Array;
 
   constructor(
@@ -38,6 +41,7 @@ export class NeutralBaseline {
     this.cap = Math.max(1, Math.round(this.opts.windowS / this.opts.sampleEveryS));
     this.ring = new Float32Array(this.cap * dims);
     this.med = new Float32Array(dims);
+    this.sigma = new Float32Array(dims);
     this.scratch = new Float32Array(this.cap);
   }
 
@@ -73,14 +77,24 @@ export class NeutralBaseline {
     return this.med;
   }
 
+  /** Per-measure robust spread of the window (1.4826·MAD, the σ of a normal distribution); 0 until 2 samples. */
+  get spread(): Float32Array {
+    return this.sigma;
+  }
+
   private recompute(): void {
     const n = this.count;
     const d = this.dims;
     const s = this.scratch.subarray(0, n);
+    const mid = (v: Float32Array) => (n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
     for (let i = 0; i < d; i++) {
       for (let k = 0; k < n; k++) s[k] = this.ring[k * d + i];
       s.sort();
-      this.med[i] = n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+      const m = mid(s);
+      this.med[i] = m;
+      for (let k = 0; k < n; k++) s[k] = Math.abs(this.ring[k * d + i] - m);
+      s.sort();
+      this.sigma[i] = n >= 2 ? 1.4826 * mid(s) : 0;
     }
   }
 }
