@@ -2,18 +2,26 @@
  * Prosody tokens (PROSODY layout in tokens.ts) from 16 kHz mono PCM, one per 32 ms hop (512 samples, the VAD's
  * chunk), with the hop's speech probability when the VAD gives one.
  *
- * Hand-written because no maintained npm package gives frame-wise pitch and energy cheaply in-process: F0 is the
- * peak of the normalised autocorrelation of the hop (decimated ×2 to 8 kHz, lags for 75–400 Hz), voiced when that
- * peak is ≥ 0.5 and the hop is above −55 dBFS. Baselines (energy and F0 medians) are running medians estimated by a
- * fixed-step sign update, so a token depends only on the audio before it (streaming) and runs are deterministic.
- * The audio module may replace this with its own tokens: the contract is the PROSODY layout, not this code.
+ * The analysis is the audio module's (src/audio/prosodyFrames.ts: YIN F0 with voicing and RMS level every 10 ms;
+ * src/audio/speakingRate.ts: syllable nuclei); a hop aggregates the frames centred inside it: level = power mean,
+ * voiced when at least half its frames are, F0 = median of its voiced frames. Baselines are running medians from
+ * forgetting histograms (src/audio/speakerNormalizer.ts), so a token depends only on the audio before it and runs
+ * are deterministic. A hop's token comes out once the frames up to its end are analysed (~25 ms after the hop).
+ *
+ * Input: a chunk that goes back in time restarts the analysis at its time (no error: the stage feeding this has no
+ * one to report to); NaN samples count as silence and values beyond ±1 are clamped (ProsodyFrames' rules).
  */
+import { type ProsodyFrame as AudioFrame, PROSODY_SAMPLE_RATE, ProsodyFrames } from '../audio/prosodyFrames.ts';
+import { RunningHistogram } from '../audio/speakerNormalizer.ts';
+import { NucleusDetector } from '../audio/speakingRate.ts';
+import type { Pulse } from '../audio/voiceQuality.ts';
 import { PROSODY_INPUT, PROSODY_INPUT_DIM, type TimedToken } from './tokens.ts';
 
-export const PROSODY_RATE = 16000;
+export const PROSODY_RATE = PROSODY_SAMPLE_RATE;
 export const PROSODY_HOP = 512;
-const MIN_F0 = 75;
-const MAX_F0 = 400;
+const HOP_S = PROSODY_HOP / PROSODY_RATE;
+/** baselines forget with a half-life of 5 minutes of hops */
+const HALF_LIFE_HOPS = 300 / HOP_S;
 
 export interface ProsodyFrame {
   t: number;
@@ -24,69 +32,22 @@ export interface ProsodyFrame {
   speech: number;
 }
 
-/** Pitch (Hz, 0 when unvoiced) and level (dBFS) of one hop. */
-export function analyseHop(x: Float32Array): { f0: number; db: number } {
-  let e = 0;
-  for (let i = 0; i < x.length; i++) e += x[i] * x[i];
-  const rms = Math.sqrt(e / Math.max(1, x.length));
-  const db = 20 * Math.log10(rms + 1e-9);
-  if (db < -55) return { f0: 0, db };
-  const n = x.length >> 1;
-  const y = new Float32Array(n);
-  let mean = 0;
-  for (let i = 0; i < n; i++) {
-    y[i] = 0.5 * (x[2 * i] + x[2 * i + 1]);
-    mean += y[i];
-  }
-  mean /= n;
-  for (let i = 0; i < n; i++) y[i] -= mean;
-  const sr = PROSODY_RATE / 2;
-  const lo = Math.floor(sr / MAX_F0);
-  const hi = Math.min(n - 32, Math.ceil(sr / MIN_F0));
-  let best = 0;
-  let bestLag = 0;
-  for (let lag = lo; lag <= hi; lag++) {
-    let xy = 0;
-    let xx = 0;
-    let yy = 0;
-    for (let i = 0; i + lag < n; i++) {
-      const a = y[i];
-      const b = y[i + lag];
-      xy += a * b;
-      xx += a * a;
-      yy += b * b;
-    }
-    const r = xy / Math.sqrt(xx * yy + 1e-12);
-    if (r > best) {
-      best = r;
-      bestLag = lag;
-    }
-  }
-  return { f0: best >= 0.5 && bestLag > 0 ? sr / bestLag : 0, db };
-}
-
-class RunningMedian {
-  private m: number | undefined;
-  constructor(private readonly step: number) {}
-  update(x: number): number {
-    if (this.m === undefined) this.m = x;
-    else this.m += x > this.m ? this.step : x < this.m ? -this.step : 0;
-    return this.m;
-  }
-  get value(): number | undefined {
-    return this.m;
-  }
-}
-
 /** Streaming PCM → prosody tokens. One instance per audio track. */
 export class ProsodyTokenizer {
-  private readonly buf = new Float32Array(PROSODY_HOP);
-  private filled = 0;
-  private bufT = 0;
-  private readonly dbMedian = new RunningMedian(0.25);
-  private readonly stMedian = new RunningMedian(0.1);
+  private framer = new ProsodyFrames();
+  private nuclei = new NucleusDetector();
+  private readonly pending: AudioFrame[] = [];
+  private readonly pulses: Pulse[] = [];
+  /** the hop being filled: [hopStart, hopStart + HOP_S) */
+  private hopStart: number | undefined;
+  private nextT: number | undefined;
+  /** all hops' level (the token's energy reference) and voiced hops' level and F0 (the cue baseline) */
+  private readonly dbAll = new RunningHistogram(-120, 0.1, 0.1, HALF_LIFE_HOPS);
+  private readonly dbVoiced = new RunningHistogram(-120, 0.1, 0.1, HALF_LIFE_HOPS);
+  /** F0 in semitones re 150 Hz */
+  private readonly st = new RunningHistogram(-36, 36, 0.05, HALF_LIFE_HOPS);
   private prev: { db: number; st: number; voiced: boolean } | null = null;
-  private readonly onsets: number[] = [];
+  private readonly nucleusTimes: number[] = [];
   /** raw per-hop analysis, for explanations (pitch relative to baseline) */
   readonly frames: ProsodyFrame[] = [];
   private readonly keepFramesS: number;
@@ -98,34 +59,64 @@ export class ProsodyTokenizer {
   /** Pushes PCM starting at media time t; returns the tokens of the hops it completed. */
   push(samples: Float32Array, t: number, speech = 0): TimedToken[] {
     const out: TimedToken[] = [];
-    if (this.filled === 0) this.bufT = t;
-    for (let i = 0; i < samples.length; i++) {
-      this.buf[this.filled++] = samples[i];
-      if (this.filled === PROSODY_HOP) {
-        out.push(this.hop(this.bufT, speech));
-        this.filled = 0;
-        this.bufT = t + (i + 1) / PROSODY_RATE;
+    if (samples.length === 0 || !Number.isFinite(t)) return out;
+    if (this.nextT !== undefined && t < this.nextT - 1e-3) {
+      this.framer = new ProsodyFrames();
+      this.nuclei = new NucleusDetector();
+      this.pending.length = 0;
+      this.hopStart = undefined;
+    }
+    this.nextT = t + samples.length / PROSODY_RATE;
+    const fresh: AudioFrame[] = [];
+    this.framer.push(samples, t, fresh, this.pulses);
+    this.pulses.length = 0;
+    for (const f of fresh) {
+      // a restarted frame grid (a gap in the audio) starts a new hop grid
+      if (this.hopStart === undefined || f.t >= this.hopStart + 2 * HOP_S) {
+        this.pending.length = 0;
+        this.hopStart = f.t;
       }
+      while (f.t >= this.hopStart + HOP_S) {
+        out.push(this.hop(this.hopStart, speech));
+        this.hopStart += HOP_S;
+      }
+      this.pending.push(f);
+      const n = this.nuclei.push(f);
+      if (n !== null) this.nucleusTimes.push(n);
     }
     return out;
   }
 
-  /** The stream's current voiced-F0 baseline (Hz) and energy baseline (dBFS). */
+  /** The stream's current voiced-F0 baseline (Hz) and the level of its voiced hops (dBFS), null until known. */
   baseline(): { f0: number | null; db: number | null } {
-    const st = this.stMedian.value;
-    return { f0: st === undefined ? null : 150 * 2 ** (st / 12), db: this.dbMedian.value ?? null };
+    const st = this.st.quantile(0.5);
+    return { f0: st === null ? null : 150 * 2 ** (st / 12), db: this.dbVoiced.quantile(0.5) };
   }
 
-  private hop(t0: number, speech: number): TimedToken {
-    const { f0, db } = analyseHop(this.buf);
-    const t = t0 + PROSODY_HOP / PROSODY_RATE;
-    const voiced = f0 > 0;
+  private hop(start: number, speech: number): TimedToken {
+    const end = start + HOP_S;
+    const inHop = this.pending.filter((f) => f.t < end);
+    this.pending.splice(0, inHop.length);
+    let power = 0;
+    for (const f of inHop) power += 10 ** (f.db / 10);
+    const db = inHop.length ? Math.max(-120, 10 * Math.log10(power / inHop.length)) : -120;
+    const voicedF0 = inHop
+      .filter((f) => f.f0 > 0)
+      .map((f) => f.f0)
+      .sort((a, b) => a - b);
+    const voiced = voicedF0.length > 0 && voicedF0.length * 2 >= inHop.length;
+    const f0 = voiced ? voicedF0[voicedF0.length >> 1] : 0;
+    const t = end;
     const st = voiced ? 12 * Math.log2(f0 / 150) : 0;
-    const dbBase = this.dbMedian.update(db);
-    const stBase = voiced ? this.stMedian.update(st) : (this.stMedian.value ?? st);
+    this.dbAll.add(db);
+    if (voiced) {
+      this.dbVoiced.add(db);
+      this.st.add(st);
+    }
+    const dbBase = this.dbAll.quantile(0.5) ?? db;
+    const stBase = this.st.quantile(0.5) ?? st;
     const tok = new Float32Array(PROSODY_INPUT_DIM);
     const P = PROSODY_INPUT;
-    const hopS = PROSODY_HOP / PROSODY_RATE;
     tok[P.speech] = speech;
     tok[P.energy] = clamp((db - dbBase) / 20, -3, 3);
     tok[P.voiced] = voiced ? 1 : 0;
@@ -134,15 +125,18 @@ export class ProsodyTokenizer {
       tok[P.logF0] = Math.log2(f0 / 150);
     }
     if (this.prev) {
-      tok[P.energySlope] = clamp((db - this.prev.db) / 20 / hopS / 10, -3, 3);
-      if (voiced && this.prev.voiced) tok[P.f0Slope] = clamp((st - this.prev.st) / 12 / hopS / 10, -3, 3);
-      if (voiced && !this.prev.voiced) this.onsets.push(t);
+      tok[P.energySlope] = clamp((db - this.prev.db) / 20 / HOP_S / 10, -3, 3);
+      if (voiced && this.prev.voiced) tok[P.f0Slope] = clamp((st - this.prev.st) / 12 / HOP_S / 10, -3, 3);
     }
-    while (this.onsets.length && this.onsets[0] < t - 1) this.onsets.shift();
-    tok[P.rate] = this.onsets.length / 8;
+    // syllable nuclei confirmed so far within the last second (a nucleus is confirmed a few frames after its peak)
+    while (this.nucleusTimes.length && this.nucleusTimes[0] < t - 1) this.nucleusTimes.shift();
+    tok[P.rate] = this.nucleusTimes.filter((n) => n <= t).length / 8;
     this.prev = { db, st, voiced };
     this.frames.push({ t, db, f0, speech });
-    while (this.frames.length && this.frames[0].t < t - this.keepFramesS) this.frames.shift();
+    if (this.frames[0].t < t - this.keepFramesS - 5) {
+      const i = this.frames.findIndex((f) => f.t >= t - this.keepFramesS);
+      this.frames.splice(0, i < 0 ? this.frames.length : i);
+    }
     return { t, token: tok };
   }
 }

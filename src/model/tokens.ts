@@ -19,7 +19,7 @@
  *   [0] speech probability · [1] energy, dB above the stream's running median / 20 · [2] F0, semitones above the
  *   stream's voiced median / 12 (0 when unvoiced) · [3] voiced 0/1 · [4] energy slope (dB/20 per second / 10) ·
  *   [5] F0 slope (semitones/12 per second / 10) · [6] log2(F0 / 150 Hz) (0 when unvoiced) · [7] speaking-rate
- *   proxy: voiced-onsets per second over the last second / 8
+ *   proxy: syllable nuclei (src/audio/speakingRate.ts) per second over the last second / 8
  */
 
 export const LOCAL_INPUT_DIM = 563;
