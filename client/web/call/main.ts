@@ -109,6 +109,7 @@ async function join(): Promise<void> {
     tileFor(call.id, name, true).attach(media);
     for (const [id, stream] of call.remoteStreams) tileFor(id, call.participants.get(id)?.name ?? id).attach(stream);
     leaveButton.hidden = false;
+    joinButton.hidden = true;
     say(`in ${room} as ${name}`);
   } catch (err) {
     for (const t of media?.getTracks() ?? []) t.stop();
@@ -130,6 +131,7 @@ async function leave(): Promise<void> {
   }
   tiles.clear();
   leaveButton.hidden = true;
+  joinButton.hidden = false;
   joinButton.disabled = false;
   say('left the call');
 }

@@ -53,7 +53,13 @@ export class Tile {
       this.emotion,
       va,
     );
-    this.root = el('div', { class: 'tile', 'data-stream-id': streamId, 'data-face-frames': '0', 'data-micro': '0' });
+    this.root = el('div', {
+      class: 'tile',
+      'data-stream-id': streamId,
+      'data-local': String(local),
+      'data-face-frames': '0',
+      'data-micro': '0',
+    });
     this.root.append(this.video, this.overlay, this.microNote, hud);
     // a resize or the first decoded frame moves where the boxes belong
     this.video.addEventListener('resize', () => this.drawFaces());

@@ -107,7 +107,8 @@ export class Timelines {
         ...common,
         parsing: undefined,
         indexAxis: 'y',
-        scales: { x: { ...x, type: 'linear' }, y: { type: 'category', stacked: true } },
+        // stacked: both datasets share a lane per category instead of sitting side by side in it
+        scales: { x: { ...x, type: 'linear' }, y: { type: 'category', stacked: true, ticks: { autoSkip: false } } },
       },
     });
   }
@@ -196,8 +197,12 @@ export class Timelines {
         ...this.spans,
         ...[...this.openUtterances.values()].map((start): Span => ({ x: [start, this.lastT], y: 'utterances' })),
       ];
-    this.probs.update('none');
-    this.va.update('none');
-    this.timeline.update('none');
+    // one time axis for the three charts, so that a span lines up with the curves above it
+    const min = this.live ? Math.max(0, this.lastT - LIVE_WINDOW_S) : 0;
+    for (const chart of [this.probs, this.va, this.timeline] as Chart[]) {
+      const xScale = chart.options.scales?.x;
+      if (xScale) Object.assign(xScale, { min, max: Math.max(min + 1, this.lastT) });
+      chart.update('none');
+    }
   }
 }
