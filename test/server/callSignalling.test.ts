@@ -95,6 +95,15 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | null | f
   }
 }
 
+async function callSocket(base: string, auth?: Record<string, unknown>): Promise<Socket> {
+  const s = io(`${base}/call`, { transports: ['websocket'], reconnection: false, auth });
+  await new Promise<void>((res, rej) => {
+    s.once('connect', () => res());
+    s.once('connect_error', rej);
+  });
+  return s;
+}
+
 describe('call signalling', () => {
   let server: BuiltServer;
   let base: string;
@@ -132,14 +141,7 @@ describe('call signalling', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function socket(): Promise<Socket> {
-    const s = io(`${base}/call`, { transports: ['websocket'], reconnection: false });
-    await new Promise<void>((res, rej) => {
-      s.once('connect', () => res());
-      s.once('connect_error', rej);
-    });
-    return s;
-  }
+  const socket = () => callSocket(base);
 
   it('answers bad messages with a clear error and keeps the socket usable', async () => {
     const s = await socket();
@@ -317,14 +319,7 @@ describe('call room tokens (the per-room tokens of WHIP)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function socket(auth?: Record<string, unknown>): Promise<Socket> {
-    const s = io(`${base}/call`, { transports: ['websocket'], reconnection: false, auth });
-    await new Promise<void>((res, rej) => {
-      s.once('connect', () => res());
-      s.once('connect_error', rej);
-    });
-    return s;
-  }
+  const socket = (auth?: Record<string, unknown>) => callSocket(base, auth);
 
   it('refuses a join without the room’s token (401) or with another token (403); admits the right one', async () => {
     const none = await socket();
