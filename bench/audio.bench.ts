@@ -1,13 +1,16 @@
 /**
- * Audio benchmark: Silero VAD cost per 32 ms chunk (one thread), and how late the end-of-utterance decision comes
- * beyond the configured hangover (true speech end from the generated speech's own sample counts).
- * Metrics: vad_chunk_ms_p50, vad_chunk_ms_p95, end_decision_extra_ms.
+ * Audio benchmark: Silero VAD cost per 32 ms chunk (one thread), prosody cost per second of audio (frames, nuclei,
+ * pulses in 20 ms pushes as from Opus; utterance summaries excluded, they run once per utterance), and how late
+ * the end-of-utterance decision comes beyond the configured hangover (true speech end from the generated speech's
+ * own sample counts).
+ * Metrics: vad_chunk_ms_p50, vad_chunk_ms_p95, prosody_ms_per_s, end_decision_extra_ms.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AudioAnalyzer } from '../src/audio/audioAnalyzer.ts';
+import { ProsodyAnalyzer } from '../src/audio/prosodyAnalyzer.ts';
 import { SileroVad, VAD_CHUNK } from '../src/audio/sileroVad.ts';
 import { FFMPEG, makeSpeechWav } from '../test/harness/clips.ts';
 import { median, percentile } from './lib/stats.ts';
@@ -40,6 +43,19 @@ try {
     `VAD per 32 ms chunk: p50 ${median(costs).toFixed(3)} ms, p95 ${percentile(costs, 95).toFixed(3)} ms (${costs.length} chunks, 1 thread)`,
   );
 
+  const seconds = pcm.length / 16000;
+  const prosodyMsPerS: number[] = [];
+  for (let round = 0; round < 4; round++) {
+    const pa = new ProsodyAnalyzer();
+    const t0 = performance.now();
+    for (let i = 0; i < pcm.length; i += 320) pa.push(pcm.subarray(i, i + 320), i / 16000);
+    if (round > 0) prosodyMsPerS.push((performance.now() - t0) / seconds);
+  }
+  const prosodyCost = median(prosodyMsPerS);
+  console.log(
+    `prosody: ${prosodyCost.toFixed(2)} ms per second of audio (median of 3 runs over ${seconds.toFixed(1)} s)`,
+  );
+
   const analyzer = await AudioAnalyzer.create();
   const hangover = analyzer.segmenter.options.hangoverS;
   const decided: number[] = [];
@@ -65,6 +81,7 @@ try {
       metrics: {
         vad_chunk_ms_p50: Number(median(costs).toFixed(4)),
         vad_chunk_ms_p95: Number(percentile(costs, 95).toFixed(4)),
+        prosody_ms_per_s: Number(prosodyCost.toFixed(3)),
         end_decision_extra_ms: Number(extra.toFixed(1)),
         utterances_found: decided.length,
         utterances_true: speech.spans.length,

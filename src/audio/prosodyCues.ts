@@ -27,7 +27,7 @@ export const CUE_THRESHOLDS = {
   monotoneSt: 2,
   livelySt: 12,
   /** jitter/shimmer: this multiple of the speaker's baseline */
-  ratio: 1.5,
+  ratio: 2,
 } as const;
 
 const at = (t: number) => `${t.toFixed(1)} s`;

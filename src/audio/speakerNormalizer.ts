@@ -60,7 +60,7 @@ export interface SpeakerBaseline {
   f0SpreadSt: number | null;
   /** median level of voiced frames, dBFS */
   db: number | null;
-  /** median speaking rate of past utterances, nuclei/s */
+  /** median speaking rate of past utterances (from the second), nuclei/s; jitter, shimmer from the third */
   rate: number | null;
   jitter: number | null;
   shimmer: number | null;
@@ -124,9 +124,10 @@ export class SpeakerNormalizer {
       f0: med === null ? null : fromSt(med),
       f0SpreadSt: q1 === null || q3 === null ? null : (q3 - q1) / 2,
       db: ready ? this.db.quantile(0.5) : null,
-      rate: median(this.perUtterance.rate),
-      jitter: median(this.perUtterance.jitter),
-      shimmer: median(this.perUtterance.shimmer),
+      // utterance-level values scatter (jitter 1.5–2.7 % across espeak phrases of one voice): a few are needed first
+      rate: this.perUtterance.rate.length >= 2 ? median(this.perUtterance.rate) : null,
+      jitter: this.perUtterance.jitter.length >= 3 ? median(this.perUtterance.jitter) : null,
+      shimmer: this.perUtterance.shimmer.length >= 3 ? median(this.perUtterance.shimmer) : null,
       voicedS,
       utterances: this.utterances,
     };

@@ -43,6 +43,12 @@ export interface UtteranceProsody {
 }
 
 const MIN_VOICED = 5;
+/**
+ * Ratios are taken against at least these: below them peak-picked values are resolution, not voice (a steady
+ * synthetic voice reads ~0), and any speech would look many times "less steady".
+ */
+const JITTER_FLOOR = 0.005;
+const SHIMMER_FLOOR = 0.02;
 
 export function summariseUtterance(
   span: { start: number; end: number },
@@ -94,8 +100,12 @@ export function summariseUtterance(
       f0Pct: pct(f0Median, baseline.f0),
       energyDb: energyDb === null || baseline.db === null ? null : energyDb - baseline.db,
       ratePct: baseline.rate ? pct(rate, baseline.rate) : null,
-      jitterRatio: vq.jitter === null || !baseline.jitter ? null : vq.jitter / baseline.jitter,
-      shimmerRatio: vq.shimmer === null || !baseline.shimmer ? null : vq.shimmer / baseline.shimmer,
+      jitterRatio:
+        vq.jitter === null || baseline.jitter === null ? null : vq.jitter / Math.max(baseline.jitter, JITTER_FLOOR),
+      shimmerRatio:
+        vq.shimmer === null || baseline.shimmer === null
+          ? null
+          : vq.shimmer / Math.max(baseline.shimmer, SHIMMER_FLOOR),
     },
   };
 }

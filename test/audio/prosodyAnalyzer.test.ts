@@ -19,6 +19,9 @@ function voice(seconds: number, parts: [number, number, number, number][]): Floa
   return x;
 }
 
+/** One period of a pulse whose positive peak (1 at phase 0) clearly beats its trough, like a glottal pulse. */
+const pulseShape = (phase: number) => (Math.cos(2 * Math.PI * phase) + 0.5 * Math.cos(4 * Math.PI * phase)) / 1.5;
+
 function analyse(x: Float32Array): ProsodyAnalyzer {
   const pa = new ProsodyAnalyzer();
   for (let i = 0; i < x.length; i += 480) pa.push(x.subarray(i, i + 480), i / SR);
@@ -67,6 +70,42 @@ describe('ProsodyAnalyzer (utterance summaries, speaker baseline, cues)', () => 
     assert.ok(raised.cues.some((c) => c.kind === 'pitchRange' && /^flat pitch/.test(c.text)));
     // per-speaker: another speaker key has no baseline yet
     assert.equal(pa.utterance(4.5, 6.0, { speaker: 'other', update: false }).summary.relative.f0Pct, null);
+  });
+
+  it('flags an unsteady voice against the same speaker’s steadier baseline (jitter cue)', () => {
+    // pulses peaking at each period start at 140 Hz; period perturbation of ±1 % in three baseline utterances,
+    // then ±6 %
+    let s = 7;
+    const rnd = () => {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      return (2 * s) / 2147483648 - 1;
+    };
+    const x = new Float32Array(8 * SR);
+    const spans: [number, number, number][] = [
+      [0.5, 1.7, 0.01],
+      [2.2, 3.4, 0.01],
+      [3.9, 5.1, 0.01],
+      [5.6, 6.8, 0.06],
+    ];
+    for (const [a, b, size] of spans) {
+      let start = a * SR;
+      while (start < b * SR) {
+        const T = (SR / 140) * (1 + size * rnd());
+        for (let n = Math.ceil(start); n < start + T; n++) x[n] = 0.2 * pulseShape((n - start) / T);
+        start += T;
+      }
+    }
+    const pa = analyse(x);
+    const base = spans.slice(0, 3).map(([a, b]) => pa.utterance(a, b));
+    for (const u of base) assert.ok(!u.cues.some((c) => c.kind === 'jitter'), JSON.stringify(u.cues));
+    const shaky = pa.utterance(spans[3][0], spans[3][1]);
+    const j = shaky.cues.find((c) => c.kind === 'jitter');
+    assert.ok(j, JSON.stringify(shaky.cues));
+    assert.match(j.text, /^unsteady pitch: jitter \d\.\d % \(\d+\.\d× baseline\)$/);
+    assert.ok(
+      shaky.summary.jitter! > 3 * base[2].summary.jitter!,
+      `${shaky.summary.jitter} vs ${base[2].summary.jitter}`,
+    );
   });
 
   it('rejects a wrong sample rate and keeps going over NaN buffers', () => {

@@ -16,28 +16,27 @@ function lcg(seed: number): () => number {
 }
 
 /**
- * A pulse-like voice: each period i is one raised-cosine cycle of length T_i (peak at the period start) and
- * amplitude A_i, so consecutive peaks are exactly T_i apart. Returns the samples and the true local jitter and
- * shimmer of the generated periods and amplitudes (Praat's definitions).
+ * A pulse-like voice: Gaussian pulses (σ = 1 ms) at the period boundaries, pulse i of amplitude A_i, period i of
+ * length T_i, so consecutive peaks are exactly T_i apart with exactly their amplitudes (each pulse is symmetric and
+ * its neighbours' tails are negligible). Returns the samples and the true local jitter and shimmer of the generated
+ * periods and amplitudes (Praat's definitions).
  */
 function perturbedVoice(seconds: number, f0: number, jitterSize: number, shimmerSize: number) {
   const rnd = lcg(99);
+  const x = new Float32Array(Math.round(seconds * SR));
   const periods: number[] = [];
   const amps: number[] = [];
-  let total = 0;
-  while (total < seconds * SR) {
+  const sigma = SR / 1000;
+  for (let at = 3 * sigma; at < x.length - 3 * sigma; ) {
+    const a = 0.4 * (1 + shimmerSize * rnd());
+    amps.push(a);
+    for (let n = Math.ceil(at - 4 * sigma); n < at + 4 * sigma; n++)
+      x[n] += a * Math.exp(-0.5 * ((n - at) / sigma) ** 2);
     const T = (SR / f0) * (1 + jitterSize * rnd());
     periods.push(T);
-    amps.push(0.4 * (1 + shimmerSize * rnd()));
-    total += T;
+    at += T;
   }
-  const x = new Float32Array(Math.floor(total));
-  let start = 0;
-  periods.forEach((T, i) => {
-    for (let n = Math.ceil(start); n < start + T && n < x.length; n++)
-      x[n] = amps[i] * Math.cos((2 * Math.PI * (n - start)) / T);
-    start += T;
-  });
+  periods.pop();
   const meanAbsDiff = (v: number[]) => v.slice(1).reduce((a, y, i) => a + Math.abs(y - v[i]), 0) / (v.length - 1);
   const mean = (v: number[]) => v.reduce((a, y) => a + y, 0) / v.length;
   return { x, jitter: meanAbsDiff(periods) / mean(periods), shimmer: meanAbsDiff(amps) / mean(amps) };
@@ -65,12 +64,17 @@ describe('voice quality (pulse tracking, local jitter and shimmer)', () => {
     const clean = perturbedVoice(1.5, 140, 0, 0);
     const v0 = voiceQuality(pulsesOf(clean.x), RANGE);
     assert.ok(v0.jitter !== null && v0.jitter < 0.002 && v0.shimmer !== null && v0.shimmer < 0.01, JSON.stringify(v0));
-    // one perturbation at a time: an amplitude step at a peak skews its sub-sample position in this test signal
     for (const js of [0.02, 0.04]) {
       const g = perturbedVoice(1.5, 140, js, 0);
       const v = voiceQuality(pulsesOf(g.x), RANGE);
       assert.ok(v.jitter !== null && Math.abs(v.jitter / g.jitter - 1) < 0.2, `jitter ${v.jitter} vs true ${g.jitter}`);
       assert.ok(v.shimmer !== null && v.shimmer < 0.01, `shimmer ${v.shimmer} with only jitter injected`);
+    }
+    {
+      const g = perturbedVoice(1.5, 140, 0.03, 0.15);
+      const v = voiceQuality(pulsesOf(g.x), RANGE);
+      assert.ok(v.jitter !== null && Math.abs(v.jitter / g.jitter - 1) < 0.2, `jitter ${v.jitter} vs true ${g.jitter}`);
+      assert.ok(v.shimmer !== null && Math.abs(v.shimmer / g.shimmer - 1) < 0.2, `shimmer ${v.shimmer} vs ${g.shimmer}`);
     }
     for (const ss of [0.1, 0.2]) {
       const g = perturbedVoice(1.5, 140, 0, ss);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProsodyTokenizer } from '../../src/model/prosodyTokens.ts';
-import { PROSODY_INPUT as P, PROSODY_INPUT_DIM } from '../../src/model/tokens.ts';
+import { PROSODY_INPUT as P, PROSODY_INPUT_DIM, type TimedToken } from '../../src/model/tokens.ts';
 
 const SR = 16000;
 
@@ -26,7 +26,7 @@ test('prosody tokens: one per 32 ms hop in the PROSODY layout, from the audio mo
     [1, 300, -14],
   ]);
   const tok = new ProsodyTokenizer();
-  const out = [];
+  const out: TimedToken[] = [];
   for (let i = 0; i < x.length; i += 533) out.push(...tok.push(x.subarray(i, i + 533), 10 + i / SR, 0.7));
   // hops end at 10.032, 10.064, … (the first sample's time + k·32 ms); the last ~25 ms wait for more audio
   assert.ok(out.length >= 108 && out.length <= 109, `${out.length} tokens`);
