@@ -74,7 +74,10 @@ describe('voice quality (pulse tracking, local jitter and shimmer)', () => {
       const g = perturbedVoice(1.5, 140, 0.03, 0.15);
       const v = voiceQuality(pulsesOf(g.x), RANGE);
       assert.ok(v.jitter !== null && Math.abs(v.jitter / g.jitter - 1) < 0.2, `jitter ${v.jitter} vs true ${g.jitter}`);
-      assert.ok(v.shimmer !== null && Math.abs(v.shimmer / g.shimmer - 1) < 0.2, `shimmer ${v.shimmer} vs ${g.shimmer}`);
+      assert.ok(
+        v.shimmer !== null && Math.abs(v.shimmer / g.shimmer - 1) < 0.2,
+        `shimmer ${v.shimmer} vs ${g.shimmer}`,
+      );
     }
     for (const ss of [0.1, 0.2]) {
       const g = perturbedVoice(1.5, 140, 0, ss);
