@@ -16,7 +16,7 @@ import type { EmotionClass } from '../events/schema.ts';
 import type { AudioChunk } from '../ingest/mediaSource.ts';
 import type { ClipFeatures } from '../model/coreModel.ts';
 import { classIndex, normalizeLabel } from '../model/labels.ts';
-import { modelOptions } from '../model/modelOptions.ts';
+import type { ModelOptions } from '../model/modelOptions.ts';
 import { ProsodyTokenizer } from '../model/prosodyTokens.ts';
 import { globalInput, mainGaze, type TimedToken } from '../model/tokens.ts';
 import type { LabeledClip } from '../model/trainer.ts';
@@ -206,7 +206,8 @@ class TokenCollector implements EmotionBranch {
   readonly utterances: { start: number; end: number }[] = [];
   private readonly tokenizer = new ProsodyTokenizer();
   private speech = 0;
-  private readonly o = modelOptions();
+
+  constructor(private readonly o: ModelOptions) {}
 
   onVision(r: VisionResult): void {
     for (const l of r.localTokens) {
@@ -214,7 +215,9 @@ class TokenCollector implements EmotionBranch {
       list.push({ t: r.t, token: l.token });
       this.perTrack.set(l.trackId, list);
     }
-    if (r.globalToken) this.globals.push(globalInput(r.t, r.globalToken, this.o, mainGaze(r.faces)));
+    if (r.globalToken) {
+      this.globals.push(globalInput(r.t, r.globalToken, this.o, mainGaze(r.faces), r.imageEmbedding ?? undefined));
+    }
   }
   onAudio(f: AudioFinding): void {
     if (f.kind === 'speaking') this.speech = f.probability;
@@ -236,26 +239,34 @@ class TokenCollector implements EmotionBranch {
 
 /** The real extractor: the file runs through the live pipeline (file mode) with a TokenCollector as its model. */
 export class MediaClipExtractor implements ClipFeatureExtractor {
-  readonly version = 'pipeline-v1';
+  readonly version: string;
 
-  constructor(private readonly opts: { modelsDir?: string; longSide?: number; ffmpegPath?: string } = {}) {}
+  constructor(
+    private readonly opts: { modelsDir?: string; longSide?: number; ffmpegPath?: string; imageEncoder?: string } = {},
+  ) {
+    this.version = `pipeline-v1${opts.imageEncoder ? `+${basename(opts.imageEncoder)}` : ''}`;
+  }
 
   async extract(path: string, onProgress?: (t: number, d: number | null) => void): Promise<ClipFeatures> {
-    const collector = new TokenCollector();
+    let collector: TokenCollector | undefined;
     const r = await analyzeFile(path, {
       streamId: basename(path),
       room: 'train',
       longSide: this.opts.longSide,
       modelsDir: this.opts.modelsDir,
       ffmpegPath: this.opts.ffmpegPath,
-      branches: () => ({
-        audio: () => audioBranch(AudioAnalyzer.create()),
-        emotion: () => collector,
-      }),
+      imageEncoder: this.opts.imageEncoder,
+      branches: (model) => {
+        const c = new TokenCollector(model.options);
+        collector = c;
+        return { audio: () => audioBranch(AudioAnalyzer.create()), emotion: () => c };
+      },
       onEvent: () => {},
       onProgress,
     });
-    if (r.endReason !== 'eof') throw new Error(r.message ?? `could not decode ${path} (${r.endReason})`);
+    if (r.endReason !== 'eof' || !collector) {
+      throw new Error(r.message ?? `could not decode ${path} (${r.endReason})`);
+    }
     let main: TimedToken[] = [];
     for (const list of collector.perTrack.values()) if (list.length > main.length) main = list;
     return {

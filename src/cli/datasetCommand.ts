@@ -4,6 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { GLOBAL_BASE_DIM } from '../model/tokens.ts';
 import { type CachedClip, defaultCacheDir, loadDataset, MediaClipExtractor } from './clipFeatures.ts';
 import { createProgress } from './progress.ts';
 
@@ -12,6 +13,7 @@ export function datasetOptions(cmd: Command): Command {
     .option('--cache <dir>', 'feature cache folder', defaultCacheDir())
     .option('--no-cache', 'extract every clip again, cache nothing')
     .option('--models-dir <dir>', 'converted models folder')
+    .option('--image-encoder <onnx>', 'ONNX image encoder whose embedding joins the global tokens')
     .option('--no-progress', 'no progress display');
 }
 
@@ -35,10 +37,14 @@ export async function loadLabelled(opts: {
   data: string;
   cache: string | false;
   modelsDir?: string;
+  imageEncoder?: string;
   progress: boolean;
 }): Promise<CachedClip[]> {
   const dir = resolve(opts.data);
-  const extractor = new MediaClipExtractor({ modelsDir: opts.modelsDir ? resolve(opts.modelsDir) : undefined });
+  const extractor = new MediaClipExtractor({
+    modelsDir: opts.modelsDir ? resolve(opts.modelsDir) : undefined,
+    imageEncoder: opts.imageEncoder ? resolve(opts.imageEncoder) : undefined,
+  });
   let bar: ReturnType<typeof createProgress> | undefined;
   const { clips, skipped } = await loadDataset(dir, extractor, {
     cacheDir: opts.cache === false ? null : resolve(opts.cache),
@@ -53,4 +59,10 @@ export async function loadLabelled(opts: {
   for (const s of skipped) process.stderr.write(`skipped ${s}\n`);
   if (clips.length === 0) throw new Error(`no usable clip in ${join(dir, 'labels.csv')}`);
   return clips;
+}
+
+/** Width of the image embeddings in the clips' global tokens (0 without an image encoder). */
+export function imageEmbeddingDimOf(clips: readonly CachedClip[]): number {
+  for (const c of clips) if (c.features.globals.length) return c.features.globals[0].token.length - GLOBAL_BASE_DIM;
+  return 0;
 }

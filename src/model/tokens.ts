@@ -98,8 +98,13 @@ export function globalInput(
     out[GLOBAL_INPUT.gaze[0]] = gaze.x;
     out[GLOBAL_INPUT.gaze[0] + 1] = gaze.y;
   }
+  if (imageEmbedding && imageEmbedding.length !== o.imageEmbeddingDim) {
+    throw new Error(
+      `image embedding has ${imageEmbedding.length} floats, the model expects imageEmbeddingDim ${o.imageEmbeddingDim}`,
+    );
+  }
   if (o.imageEmbeddingDim > 0 && imageEmbedding) {
-    out.set(imageEmbedding.subarray(0, o.imageEmbeddingDim), GLOBAL_BASE_DIM);
+    out.set(imageEmbedding, GLOBAL_BASE_DIM);
   }
   return { t, token: out };
 }

@@ -46,6 +46,7 @@ export interface VisionInput {
   faces: readonly { trackId: number; box: { w: number; h: number }; gaze?: { x: number; y: number } }[];
   localTokens: readonly { trackId: number; token: Float32Array }[];
   globalToken: Float32Array | null;
+  imageEmbedding?: Float32Array | null;
   mouthActivity?: readonly { trackId: number; value: number }[];
 }
 
@@ -62,9 +63,17 @@ interface TrackState {
   mouth: { t: number; v: number }[];
 }
 
-/** Loads `--weights <file>` or builds the training-free defaults, then the model's sessions. */
-export async function loadCoreModel(weightsPath?: string): Promise<CoreModel> {
-  const w: ModelWeights = weightsPath ? loadWeights(weightsPath) : defaultWeights();
+/**
+ * Loads `--weights <file>` or builds the training-free defaults, then the model's sessions. `imageEmbeddingDim` is
+ * the configured image encoder's width (0 = none): trained weights must have been trained with the same width.
+ */
+export async function loadCoreModel(weightsPath?: string, imageEmbeddingDim = 0): Promise<CoreModel> {
+  const w: ModelWeights = weightsPath ? loadWeights(weightsPath) : defaultWeights({ imageEmbeddingDim });
+  if (w.options.imageEmbeddingDim !== imageEmbeddingDim) {
+    throw new Error(
+      `${weightsPath}: trained with imageEmbeddingDim ${w.options.imageEmbeddingDim}, but the configured image encoder gives ${imageEmbeddingDim} (${imageEmbeddingDim ? 'retrain with it' : 'configure the image encoder it was trained with'})`,
+    );
+  }
   return CoreModel.create(w);
 }
 
@@ -104,7 +113,7 @@ export class UtteranceEmotionStage {
       this.lastT = Math.max(this.lastT, r.t);
       this.nextWindow ??= r.t + this.options.windowS;
       if (r.globalToken) {
-        const g = globalInput(r.t, r.globalToken, this.model.options, mainGaze(r.faces));
+        const g = globalInput(r.t, r.globalToken, this.model.options, mainGaze(r.faces), r.imageEmbedding ?? undefined);
         await this.enc.addGlobal(g.t, g.token);
       }
       for (const l of r.localTokens) {

@@ -12,7 +12,7 @@ import type { CoreModel } from '../model/coreModel.ts';
 import { loadCoreModel, type UtteranceEmotionOptionsInput } from '../model/utteranceEmotion.ts';
 import { defaultBranches } from './branchFactory.ts';
 import { type BranchFactory, PipelineManager } from './pipelineManager.ts';
-import type { VisionWorkerInit } from './visionWorker.ts';
+import type { VisionWorkerInfo, VisionWorkerInit } from './visionWorker.ts';
 import { WorkerPool } from './workerPool.ts';
 
 export interface AnalyzeFileOptions {
@@ -25,6 +25,8 @@ export interface AnalyzeFileOptions {
   ffmpegPath?: string;
   /** trained core-model weights (`microemo train`); default: the training-free default weights */
   weights?: string;
+  /** optional ONNX image encoder whose embedding joins the global tokens (the weights must match its width) */
+  imageEncoder?: string;
   /** the model's emotion stage options (partial/windowed cadence, context, descriptors, explanation rewrite) */
   emotion?: UtteranceEmotionOptionsInput;
   /** replaces the default branches (feature extraction for train/eval collects tokens this way) */
@@ -44,7 +46,21 @@ export interface AnalyzeResult {
 export async function analyzeFile(path: string, opts: AnalyzeFileOptions): Promise<AnalyzeResult> {
   const streamId = opts.streamId ?? basename(path, extname(path));
   const room = opts.room ?? 'file';
-  const model = await loadCoreModel(opts.weights);
+  const init: VisionWorkerInit = {
+    modelsDir: opts.modelsDir,
+    imageEncoder: opts.imageEncoder ? { path: opts.imageEncoder } : undefined,
+  };
+  // One stream uses one worker (its face state lives there); more would only cost memory.
+  const pool = new WorkerPool(new URL('./visionWorker.ts', import.meta.url), Math.min(1, availableParallelism()), init);
+  let model: CoreModel;
+  try {
+    const info = await pool.run<VisionWorkerInfo>('warmup', 'warmup', null);
+    await pool.release('warmup');
+    model = await loadCoreModel(opts.weights, info.imageEmbeddingDim);
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
   const source = await openFileSource(path, {
     streamId,
     room,
@@ -52,13 +68,10 @@ export async function analyzeFile(path: string, opts: AnalyzeFileOptions): Promi
     longSide: opts.longSide,
     ffmpegPath: opts.ffmpegPath,
   }).catch(async (err: Error) => {
-    await model.release();
+    await Promise.all([model.release(), pool.close()]);
     throw err;
   });
   const bus = new EventBus();
-  const init: VisionWorkerInit = { modelsDir: opts.modelsDir };
-  // One stream uses one worker (its face state lives there); more would only cost memory.
-  const pool = new WorkerPool(new URL('./visionWorker.ts', import.meta.url), Math.min(1, availableParallelism()), init);
   const byType: Partial<Record<EventType, number>> = {};
   let events = 0;
   let ended: { reason: string; message?: string } = { reason: 'eof' };

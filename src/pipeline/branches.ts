@@ -31,6 +31,8 @@ export interface VisionResult {
   localTokens: { trackId: number; token: Float32Array }[];
   /** frame-level global token (pose, gaze, geometry, body, motion), or null when the global branch was skipped */
   globalToken: Float32Array | null;
+  /** the optional image encoder's embedding of the frame (with the global token; null without either) */
+  imageEmbedding: Float32Array | null;
   /** mouth-opening activity per track, for active-speaker association */
   mouthActivity: { trackId: number; value: number }[];
   /** milliseconds the worker spent on the frame */

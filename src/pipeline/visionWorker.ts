@@ -5,6 +5,7 @@
 import { OrtSessionCache } from '../model/ortSession.ts';
 import { FaceStack } from '../vision/faceStack.ts';
 import { FrameAnalyzer, type FrameAnalyzerOptions } from '../vision/frameAnalyzer.ts';
+import { ImageEncoder, type ImageEncoderOptions } from '../vision/imageEncoder.ts';
 import { MoveNet } from '../vision/movenet.ts';
 import type { VisionRequest, VisionResult } from './branches.ts';
 import { serveWorker, workerInit } from './workerHost.ts';
@@ -14,17 +15,27 @@ export interface VisionWorkerInit {
   ortThreads?: number;
   provider?: 'cpu' | 'cuda';
   analyzer?: Partial<FrameAnalyzerOptions>;
+  /** optional ONNX image encoder for the global token (path + preprocessing) */
+  imageEncoder?: { path: string } & Partial<ImageEncoderOptions>;
+}
+
+/** What a 'warmup' request answers: the worker is up, and the width of its image embeddings (0 = none). */
+export interface VisionWorkerInfo {
+  imageEmbeddingDim: number;
 }
 
 const init = workerInit<VisionWorkerInit>();
 const cache = new OrtSessionCache({ intraOpThreads: init.ortThreads ?? 1, provider: init.provider ?? 'cpu' });
 const stack = await FaceStack.load({ dir: init.modelsDir, cache });
 const movenet = new MoveNet(await cache.model('movenet', init.modelsDir));
+const imageEncoder = init.imageEncoder
+  ? await ImageEncoder.load(cache, init.imageEncoder.path, init.imageEncoder)
+  : null;
 const streams = new Map<string, FrameAnalyzer>();
 
 serveWorker(
   async (kind, key, payload) => {
-    if (kind === 'warmup') return { result: true };
+    if (kind === 'warmup') return { result: { imageEmbeddingDim: imageEncoder?.dim ?? 0 } satisfies VisionWorkerInfo };
     if (kind !== 'frame') throw new Error(`vision worker: unknown request ${kind}`);
     const req = payload as VisionRequest;
     let analyzer = streams.get(key);
@@ -45,12 +56,15 @@ serveWorker(
       microexpressions: a.microexpressions.map((m) => ({ ...m, t: m.offset })),
       localTokens: a.faces.map((f) => ({ trackId: f.observation.trackId, token: f.localToken })),
       globalToken: a.globalToken,
+      // the scene embedding rides with the global branch (skipped with it when the machine is behind)
+      imageEmbedding: imageEncoder && a.globalToken ? await imageEncoder.embed(req) : null,
       mouthActivity: a.faces.map((f) => ({ trackId: f.observation.trackId, value: f.mouthActivity })),
       costMs: performance.now() - t0,
     };
     const transfer = [
       ...result.localTokens.map((l) => l.token.buffer as ArrayBuffer),
       ...(result.globalToken ? [result.globalToken.buffer as ArrayBuffer] : []),
+      ...(result.imageEmbedding ? [result.imageEmbedding.buffer as ArrayBuffer] : []),
     ];
     return { result, transfer };
   },

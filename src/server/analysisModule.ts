@@ -8,7 +8,7 @@ import type { CoreModel } from '../model/coreModel.ts';
 import { loadCoreModel, type UtteranceEmotionOptionsInput } from '../model/utteranceEmotion.ts';
 import { defaultBranches } from '../pipeline/branchFactory.ts';
 import { PipelineManager } from '../pipeline/pipelineManager.ts';
-import type { VisionWorkerInit } from '../pipeline/visionWorker.ts';
+import type { VisionWorkerInfo, VisionWorkerInit } from '../pipeline/visionWorker.ts';
 import { WorkerPool } from '../pipeline/workerPool.ts';
 import type { ServerContext } from './app.ts';
 
@@ -20,6 +20,7 @@ export async function analysisModule(ctx: ServerContext): Promise<void> {
     modelsDir: resolve(ctx.config.modelsDir),
     ortThreads: ctx.config.ortThreads,
     provider: ctx.config.executionProvider,
+    imageEncoder: ctx.config.imageEncoder ? { path: resolve(ctx.config.imageEncoder) } : undefined,
   };
   const size = availableParallelism();
   const { config } = ctx;
@@ -32,7 +33,9 @@ export async function analysisModule(ctx: ServerContext): Promise<void> {
   ctx.readiness.wait('vision-workers', 'waiting for the models');
   ctx.readiness.wait(
     'emotion-model',
-    config.weights ? `loading weights ${config.weights}` : 'building default weights',
+    config.weights
+      ? `waiting for the vision workers, then weights ${config.weights}`
+      : 'waiting for the vision workers',
   );
   let pool: WorkerPool | undefined;
   let model: CoreModel | undefined;
@@ -47,43 +50,50 @@ export async function analysisModule(ctx: ServerContext): Promise<void> {
     }
   });
   // Workers load the models themselves, so they start once the models are verified (or rebuilt); a warm-up
-  // request per worker tells when they are up.
-  // A bad weights file fails readiness with the reason (the server still answers /healthz and /readyz).
-  const modelReady = loadCoreModel(config.weights ? resolve(config.weights) : undefined).then(
-    (m) => {
-      model = m;
-      ctx.readiness.done('emotion-model');
-      log.info({ weights: config.weights ?? 'default', kind: m.weights.meta?.kind }, 'emotion model ready');
-      return m;
-    },
-    (err: Error) => {
-      ctx.readiness.fail('emotion-model', err.message);
-      log.error({ err: err.message }, 'emotion model failed to load');
-      throw err;
-    },
-  );
+  // request per worker tells when they are up and how wide the optional image encoder's embeddings are, which the
+  // emotion model's global tokens must match. A bad weights or encoder file fails readiness with the reason (the
+  // server still answers /healthz and /readyz).
   void ctx.readiness
     .whenDone('models')
-    .then(() => modelReady)
-    .then((m) => {
+    .then(async () => {
       ctx.readiness.wait('vision-workers', `starting ${size} vision workers`);
       const p = new WorkerPool(new URL('../pipeline/visionWorker.ts', import.meta.url), size, init);
       pool = p;
-      manager = new PipelineManager(ctx.bus, p, defaultBranches(m, { emotion }), log, {
-        faceFrameHz: config.faceFrameHz,
-      });
-      activePipelines = manager;
-      return Promise.all(Array.from({ length: size }, (_, i) => p.run(`warmup-${i}`, 'warmup', null))).then(() => p);
-    })
-    .then(async (p) => {
+      const infos = await Promise.all(
+        Array.from({ length: size }, (_, i) => p.run<VisionWorkerInfo>(`warmup-${i}`, 'warmup', null)),
+      );
       for (let i = 0; i < size; i++) await p.release(`warmup-${i}`);
-      ctx.readiness.done('vision-workers');
-      log.info({ workers: size }, 'vision workers ready');
+      log.info({ workers: size }, 'vision workers up');
+      return infos[0].imageEmbeddingDim;
     })
-    .catch((err: Error) => {
-      ctx.readiness.fail('vision-workers', err.message);
-      log.error({ err: err.message }, 'vision workers failed to start');
-    });
+    .then(
+      async (imageEmbeddingDim) => {
+        try {
+          const m = await loadCoreModel(config.weights ? resolve(config.weights) : undefined, imageEmbeddingDim);
+          model = m;
+          manager = new PipelineManager(ctx.bus, pool as WorkerPool, defaultBranches(m, { emotion }), log, {
+            faceFrameHz: config.faceFrameHz,
+          });
+          activePipelines = manager;
+          ctx.readiness.done('emotion-model');
+          // streams are accepted from here on: both are needed
+          ctx.readiness.done('vision-workers');
+          log.info(
+            { weights: config.weights ?? 'default', kind: m.weights.meta?.kind, imageEmbeddingDim },
+            'emotion model ready',
+          );
+        } catch (err) {
+          ctx.readiness.fail('emotion-model', (err as Error).message);
+          ctx.readiness.fail('vision-workers', `emotion model failed: ${(err as Error).message}`);
+          log.error({ err: (err as Error).message }, 'emotion model failed to load');
+        }
+      },
+      (err: Error) => {
+        ctx.readiness.fail('vision-workers', err.message);
+        ctx.readiness.fail('emotion-model', 'vision workers failed to start');
+        log.error({ err: err.message }, 'vision workers failed to start');
+      },
+    );
   ctx.shutdown.register('analysis', async () => {
     await ctx.sources.stopAll('shutdown');
     await manager?.stopAll('shutdown');

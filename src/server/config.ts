@@ -74,6 +74,8 @@ export const configSchema = z.object({
   validateEvents: bool.default(true),
   /** trained core-model weights (`microemo train --out`); unset = the training-free default weights */
   weights: z.string().min(1).optional(),
+  /** optional ONNX image encoder (NCHW/NHWC float image in, embedding out) whose embedding joins the global token */
+  imageEncoder: z.string().min(1).optional(),
   /** seconds between partial emotions of an open utterance */
   emotionPartialS: z.coerce.number().positive().max(30).default(1),
   /** seconds between (and span of) windowed emotions for faces that are not speaking */

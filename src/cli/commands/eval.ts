@@ -3,11 +3,10 @@
  * core model on labelled clips, with the ablation table (frame-mean, global only, local only, fixed windows, full).
  */
 import type { Command } from 'commander';
-import { ABLATIONS, CoreModel } from '../../model/coreModel.ts';
-import { defaultWeights } from '../../model/defaultWeights.ts';
+import { ABLATIONS } from '../../model/coreModel.ts';
 import { evaluateClips, formatEval } from '../../model/evaluation.ts';
-import { loadWeights } from '../../model/weights.ts';
-import { datasetOptions, loadLabelled } from '../datasetCommand.ts';
+import { loadCoreModel } from '../../model/utteranceEmotion.ts';
+import { datasetOptions, imageEmbeddingDimOf, loadLabelled } from '../datasetCommand.ts';
 import { createProgress } from '../progress.ts';
 
 interface EvalOpts {
@@ -16,6 +15,7 @@ interface EvalOpts {
   json?: boolean;
   cache: string | false;
   modelsDir?: string;
+  imageEncoder?: string;
   progress: boolean;
 }
 
@@ -29,7 +29,7 @@ export function register(program: Command): void {
       .option('--json', 'print the results as JSON'),
   ).action(async (opts: EvalOpts) => {
     const clips = await loadLabelled(opts);
-    const model = await CoreModel.create(opts.weights ? loadWeights(opts.weights) : defaultWeights());
+    const model = await loadCoreModel(opts.weights, imageEmbeddingDimOf(clips));
     try {
       const bar = opts.progress ? createProgress('eval', ABLATIONS.length * clips.length) : undefined;
       const r = await evaluateClips(model, clips, ABLATIONS, (done, _n, mode) => bar?.update(done, mode));

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { trainWithReport } from '../../model/trainer.ts';
 import { saveWeights } from '../../model/weights.ts';
-import { datasetOptions, loadLabelled, numberOption } from '../datasetCommand.ts';
+import { datasetOptions, imageEmbeddingDimOf, loadLabelled, numberOption } from '../datasetCommand.ts';
 
 interface TrainOpts {
   data: string;
@@ -21,6 +21,7 @@ interface TrainOpts {
   loso?: boolean;
   cache: string | false;
   modelsDir?: string;
+  imageEncoder?: string;
   progress: boolean;
 }
 
@@ -46,7 +47,7 @@ export function register(program: Command): void {
     const { weights, report } = await trainWithReport(
       clips,
       { epochs, learningRate, valFraction, seed, loso: !!opts.loso },
-      {},
+      { imageEmbeddingDim: imageEmbeddingDimOf(clips) },
       (line) => process.stderr.write(`train: ${line}\n`),
     );
     const out = resolve(opts.out);
