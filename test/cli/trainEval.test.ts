@@ -166,6 +166,14 @@ describe('train / eval on labelled clips', { skip }, () => {
     ]);
     assert.equal(ev.code, 0, ev.err);
     const j = JSON.parse(ev.out);
+    const full = j.rows.find((r: { mode: string }) => r.mode === 'full');
+    assert.equal(j.uar, full.uar);
+    assert.equal(j.macro_f1, full.macro_f1);
+    assert.deepEqual(j.confusion, full.confusion);
+    assert.deepEqual(
+      j.clips.map((c: { label: string }) => c.label),
+      ['happy', 'sad'],
+    );
     assert.deepEqual(
       j.rows.map((r: { mode: string }) => r.mode),
       ['frameMean', 'globalOnly', 'localOnly', 'fixedWindows', 'full'],

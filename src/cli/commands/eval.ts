@@ -3,6 +3,7 @@
  * core model on labelled clips, with the ablation table (frame-mean, global only, local only, fixed windows, full).
  */
 import type { Command } from 'commander';
+import { EMOTION_CLASSES } from '../../events/schema.ts';
 import { ABLATIONS } from '../../model/coreModel.ts';
 import { evaluateClips, formatEval } from '../../model/evaluation.ts';
 import { loadCoreModel } from '../../model/utteranceEmotion.ts';
@@ -35,14 +36,21 @@ export function register(program: Command): void {
       const r = await evaluateClips(model, clips, ABLATIONS, (done, _n, mode) => bar?.update(done, mode));
       bar?.stop();
       if (opts.json) {
-        const rows = r.rows.map((x) => ({
-          mode: x.mode,
-          ...x.report,
-          predictions: x.predictions,
-        }));
-        process.stdout.write(
-          `${JSON.stringify({ clips: clips.map((c) => ({ file: c.file, label: c.label })), weights: opts.weights ?? 'default', rows })}\n`,
-        );
+        // top level: the full model's metrics (DESIGN.md's contract); rows: every ablation
+        const full = r.rows.find((x) => x.mode === 'full')?.report;
+        const rows = r.rows.map((x) => ({ mode: x.mode, ...x.report, predictions: x.predictions }));
+        const json = {
+          clips: clips.map((c) => ({ file: c.file, label: EMOTION_CLASSES[c.label] })),
+          weights: opts.weights ?? 'default',
+          accuracy: full?.accuracy,
+          uar: full?.uar,
+          war: full?.war,
+          macro_f1: full?.macro_f1,
+          confusion: full?.confusion,
+          classes: EMOTION_CLASSES,
+          rows,
+        };
+        process.stdout.write(`${JSON.stringify(json)}\n`);
       } else process.stdout.write(`${formatEval(r)}\n`);
     } finally {
       await model.release();
