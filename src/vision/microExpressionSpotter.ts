@@ -7,7 +7,7 @@
  * Rejected: blinks (eyes-only events with AU45 closure), rigid head motion (head-pose speed over `maxHeadSpeed` during
  * the event, or every region's landmark motion high at once), global motion (the face moving or scaling in the image
  * faster than `maxFaceSpeed`: camera pans and zooms, fast head moves, where the mesh deforms without the face doing
- * so), talking (mouth/jaw-only events while speaking), single-frame spikes (fewer than `minFramesAbove` frames over
+ * so), talking (mouth/jaw-only events while speaking or within `speechHangS` after), single-frame spikes (fewer than `minFramesAbove` frames over
  * the threshold: decoded video makes one-frame mesh jumps at keyframes), weak events (apex under `minIntensity`: the
  * adaptive threshold of a very still face can sit near the floor, where mesh noise crosses it), and anything in a
  * track's first `warmupS` (the threshold and the AU baseline have no history yet; a new track's mesh also settles
@@ -58,6 +58,11 @@ export const spotterOptionsSchema = z.object({
   minFramesAbove: z.number().int().positive().default(2),
   /** face speed in the image (inter-ocular distances per second, translation + scale change) that marks global motion */
   maxFaceSpeed: z.number().positive().default(4),
+  /**
+   * speech counts this long after it stops (lips close and articulation ends after the sound: on a real talking clip
+   * the mouth closing at a speech end read as a micro-expression)
+   */
+  speechHangS: z.number().min(0).default(0.3),
   /** seconds after a track's first frame during which nothing is spotted */
   warmupS: z.number().min(0).default(0.5),
 });
@@ -138,6 +143,7 @@ class TrackSpotter {
   private lastPose: { t: number; p: HeadPose } | null = null;
   private ev: OpenEvent | null = null;
   private firstT: number | null = null;
+  private lastSpeechT = Number.NEGATIVE_INFINITY;
   private readonly scratch: Float32Array;
 
   constructor(
@@ -203,6 +209,9 @@ class TrackSpotter {
     }
 
     this.firstT ??= f.t;
+    let speaking = f.speaking ?? 0;
+    if (speaking >= o.speakingMin) this.lastSpeechT = f.t;
+    else if (f.t - this.lastSpeechT <= o.speechHangS) speaking = 1;
     if (!this.ev && above && f.t - this.firstT >= o.warmupS) {
       this.ev = {
         onset: this.last ? this.last.t : f.t,
@@ -222,7 +231,7 @@ class TrackSpotter {
     const ev = this.ev;
     if (ev) {
       ev.frames++;
-      ev.speakSum += f.speaking ?? 0;
+      ev.speakSum += speaking;
       ev.maxHeadSpeed = Math.max(ev.maxHeadSpeed, headSpeed);
       ev.rigid ||= rigid;
       ev.maxAu45 = Math.max(ev.maxAu45, f.au[AU_INDEX.AU45] ?? 0);

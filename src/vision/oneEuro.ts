@@ -27,8 +27,11 @@ export class OneEuroVector {
 
   constructor(private readonly o: OneEuroOptions) {}
 
-  /** Filters `v` in place (and returns it). The first sample passes unchanged. */
-  filter(t: number, v: Float32Array): Float32Array {
+  /**
+   * Filters `v` in place (and returns it): every element, or only those listed in `only` (the same list on every
+   * call). The first sample passes unchanged.
+   */
+  filter(t: number, v: Float32Array, only?: ArrayLike<number>): Float32Array {
     const dt = t - this.t;
     if (!this.x || !this.dx || this.x.length !== v.length || !(dt > 0)) {
       this.x = v.slice();
@@ -37,7 +40,9 @@ export class OneEuroVector {
       return v;
     }
     const ad = alpha(this.o.dCutoff, dt);
-    for (let i = 0; i < v.length; i++) {
+    const n = only ? only.length : v.length;
+    for (let k = 0; k < n; k++) {
+      const i = only ? only[k] : k;
       const d = (v[i] - this.x[i]) / dt;
       const ed = this.dx[i] + ad * (d - this.dx[i]);
       this.dx[i] = ed;
