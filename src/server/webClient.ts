@@ -11,7 +11,6 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import { build } from 'esbuild';
 import type { ServerContext, ServerModule } from './app.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -47,6 +46,8 @@ export async function buildWebClient(opts: { outDir?: string; force?: boolean } 
   const stamp = join(outDir, STAMP);
   if (!opts.force && existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(...INPUTS.map(newestMtime)))
     return { built: false, outDir, ms: performance.now() - t0 };
+  // loaded only when a build is due: most starts find the bundle current
+  const { build } = await import('esbuild');
   await build({
     entryPoints: [
       ...WEB_PAGES.map((p) => ({ in: join(WEB_SOURCE, p, 'main.ts'), out: `${p}/main` })),
@@ -69,22 +70,38 @@ export async function buildWebClient(opts: { outDir?: string; force?: boolean } 
   return { built: true, outDir, ms: performance.now() - t0 };
 }
 
-/** Server module: builds when stale, then serves client/dist at `/`. */
+/**
+ * Server module: serves client/dist at `/`, building it first when stale. The build runs in the background so
+ * that it never delays /healthz or the API (a first start after a change takes a second or two more to build);
+ * a page requested meanwhile waits for it.
+ */
 export function webClient(opts: { outDir?: string } = {}): ServerModule {
   return async (ctx: ServerContext) => {
     const log = ctx.log.child({ component: 'web' });
-    let result: WebBuild;
-    try {
-      result = await buildWebClient({ outDir: opts.outDir });
-    } catch (err) {
-      // the API, WHIP and analysis do not need the pages: serve without them rather than not at all
-      log.error({ err: (err as Error).message }, 'web client build failed; pages not served');
-      return;
-    }
-    if (result.built) log.info({ ms: Math.round(result.ms), outDir: result.outDir }, 'web client built');
-    // wildcard: false registers one route per built file, so the pages never shadow API routes or their 404s
-    await ctx.app.register(fastifyStatic, { root: result.outDir, prefix: '/', wildcard: false, index: 'index.html' });
+    const outDir = opts.outDir ?? WEB_DIST;
+    const built = buildWebClient({ outDir }).then(
+      (r) => {
+        if (r.built) log.info({ ms: Math.round(r.ms), outDir }, 'web client built');
+        return true;
+      },
+      (err: Error) => {
+        // the API, WHIP and analysis do not need the pages: they go on, the pages answer 503
+        log.error({ err: err.message }, 'web client build failed; pages not served');
+        return false;
+      },
+    );
+    mkdirSync(outDir, { recursive: true }); // the build fills it; @fastify/static wants it to exist now
+    await ctx.app.register(async (pages) => {
+      // encapsulated: this hook runs for the static routes only
+      pages.addHook('onRequest', async (_req, reply) => {
+        if (!(await built)) return reply.code(503).send({ error: 'web client build failed (see the server log)' });
+      });
+      await pages.register(fastifyStatic, { root: outDir, prefix: '/', index: 'index.html', dotfiles: 'ignore' });
+    });
     for (const page of WEB_PAGES) ctx.app.get(`/${page}`, (_req, reply) => reply.redirect(`/${page}/`));
+    ctx.shutdown.register('web-client build', async () => {
+      await built;
+    });
   };
 }
 
