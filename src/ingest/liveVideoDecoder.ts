@@ -30,7 +30,6 @@ export interface LiveVideoDecoderOptions {
 export class LiveVideoDecoder {
   private child: ChildProcess | undefined;
   private stopped = false;
-  private readonly pts: number[] = [];
   restarts = 0;
   framesIn = 0;
   framesOut = 0;
@@ -65,17 +64,28 @@ export class LiveVideoDecoder {
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     this.child = child;
-    this.pts.length = 0;
-    const reader = new RawFrameReader(width * height * 3, (buf, index) => {
-      const pts = this.pts.shift();
-      if (pts === undefined) return;
+    // A frame's pixels (stdout) and its pts (showinfo on stderr) come through two pipes, in either order: each waits
+    // for the other. Frames that wait are copied, since the reader reuses its buffers; under load they were seen
+    // arriving first, and dropping them paired every later frame with its predecessor's pts (one frame early).
+    const pts: number[] = [];
+    const waiting: { rgb: Uint8Array; index: number }[] = [];
+    const emit = (p: number, rgb: Uint8Array, index: number) => {
       this.framesOut++;
-      this.opts.onFrame({ pts, rgb: buf, index });
+      this.opts.onFrame({ pts: p, rgb, index });
+    };
+    const reader = new RawFrameReader(width * height * 3, (buf, index) => {
+      const p = pts.shift();
+      if (p === undefined) waiting.push({ rgb: buf.slice(), index });
+      else emit(p, buf, index);
     });
     child.stdout?.on('data', (d: Buffer) => reader.push(d));
     readStderr(
       child.stderr,
-      ({ pts }) => this.pts.push(pts),
+      (f) => {
+        const frame = waiting.shift();
+        if (frame) emit(f.pts, frame.rgb, frame.index);
+        else pts.push(f.pts);
+      },
       (l) => {
         if (process.env.MICROEMO_DEBUG_FFMPEG) this.opts.onError?.(`ffmpeg: ${l}`);
       },

@@ -2,7 +2,6 @@
 """An OBS-like WHIP publisher for tests: GStreamer webrtcbin sending x264 H.264 + Opus with an offer that carries no
 ICE candidates and never trickles (as OBS does). Usage: whipPublisher.py URL SECONDS [TOKEN]
 Prints 'location <url>' after the POST and 'deleted <status>' after the DELETE at the end."""
-import os
 import sys
 import threading
 import urllib.request
@@ -17,19 +16,8 @@ from gi.repository import GLib, Gst, GstSdp, GstWebRTC  # noqa: E402
 url, seconds = sys.argv[1], float(sys.argv[2])
 token = sys.argv[3] if len(sys.argv) > 3 else None
 Gst.init(None)
-# Sources: live test patterns, or (env WHIP_FLASH_BEEP=1) a white flash and a 1 kHz beep, both 100 ms, at every whole
-# second of the same pipeline clock (the A/V alignment test): the beep is audiotestsrc's sample-exact tick, the flash
-# a step control on videotestsrc's colour, so both sources stamp the same instants and are in sync by construction.
-flash_beep = os.environ.get("WHIP_FLASH_BEEP") == "1"
-if flash_beep:
-    vsrc = "videotestsrc name=flash is-live=true pattern=solid-color foreground-color=0xff000000"
-    asrc = (
-        "audiotestsrc is-live=true wave=ticks freq=1000 sine-periods-per-tick=100 tick-interval=1000000000 "
-        "volume=0.5 samplesperbuffer=480 ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! audioresample"
-    )
-else:
-    vsrc = "videotestsrc is-live=true pattern=ball"
-    asrc = "audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample"
+vsrc = "videotestsrc is-live=true pattern=ball"
+asrc = "audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample"
 pipe = Gst.parse_launch(
     "webrtcbin name=w bundle-policy=max-bundle "
     f"{vsrc} ! video/x-raw,width=640,height=480,framerate=30/1 ! videoconvert ! "
@@ -39,20 +27,6 @@ pipe = Gst.parse_launch(
     "rtpopuspay pt=111 ! application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000 ! w."
 )
 webrtc = pipe.get_by_name("w")
-if flash_beep:
-    gi.require_version("GstController", "1.0")
-    from gi.repository import GstController  # noqa: E402
-
-    colour = GstController.InterpolationControlSource()
-    colour.set_property("mode", GstController.InterpolationMode.NONE)
-    for s in range(int(seconds) + 2):
-        colour.set(s * Gst.SECOND, 0xFFFFFFFF)
-        colour.set(s * Gst.SECOND + 100 * Gst.MSECOND, 0xFF000000)
-    flash = pipe.get_by_name("flash")
-    flash.add_control_binding(GstController.DirectControlBinding.new_absolute(flash, "foreground-color", colour))
-    # Sender reports map RTP time to the packets' send time by default, which includes each encoder's own delay
-    # (Opus waits for 20 ms of audio, x264 for one frame): make them map capture time, as browsers' do.
-    webrtc.get_by_name("rtpbin").set_property("rtcp-sync-send-time", os.environ.get("WHIP_SR_SEND_TIME") == "1")
 # libnice ignores loopback: keep a reference to the agent (dropping it destroys it) and add 127.0.0.1 ourselves
 agent = webrtc.get_property("ice-agent")
 agent.emit("add-local-ip-address", "127.0.0.1")
