@@ -2,8 +2,9 @@
  * Event fan-out benchmark: S socket.io subscribers on loopback (one room), 4 streams publishing at a realistic rate
  * (face.frame 10 Hz each, plus utterance and emotion events), for a fixed time. Reports emit → receive latency
  * p50/p95 over every delivery and the CPU of the server process.
- * Metrics: fanout_subscribers, deliver_ms_p50, deliver_ms_p95, cpu_core, publish_ms_p95 (the synchronous part of
- * the server's fan-out: publish → the frame queued on every subscriber's socket; the writes follow in later ticks).
+ * Metrics: fanout_subscribers, deliver_ms_p50, deliver_ms_p95, cpu_core, publish_ms_p95 (the server's synchronous
+ * fan-out: publish → the frame handed to every subscriber's socket, written at once to an idle socket, queued
+ * behind the previous write otherwise).
  * Usage: npm run bench -- events [--subs 200] [--client-procs 2]
  *
  * The subscribers run in `--client-procs` processes (default 2, one per core of the reference machine). Profiled
@@ -94,7 +95,7 @@ const face = {
 let tick = 0;
 const cpu0 = cpuSeconds();
 const t0 = performance.now();
-/** the server's synchronous share: publish → the pre-encoded frame queued on every subscriber's socket */
+/** the server's synchronous share: publish → the pre-encoded frame handed to every subscriber's socket */
 const emitMs: number[] = [];
 const timer = setInterval(() => {
   tick++;
@@ -141,7 +142,7 @@ console.log(`emit → receive (ms clock): p50 ${res.p50} ms, p95 ${res.p95} ms, 
 console.log(`server process CPU: ${cpu.toFixed(2)} core`);
 const emitP95 = Number(percentile(emitMs, 95).toFixed(2));
 console.log(
-  `server fan-out of one face.frame to ${subs} sockets: p50 ${percentile(emitMs, 50).toFixed(2)} ms, p95 ${emitP95} ms`,
+  `publish of one face.frame, handed to ${subs} sockets: p50 ${percentile(emitMs, 50).toFixed(2)} ms, p95 ${emitP95} ms`,
 );
 console.log(
   JSON.stringify({
