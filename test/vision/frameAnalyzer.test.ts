@@ -15,10 +15,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { packageRoot } from '../../src/model/modelBuild.ts';
 import { OrtSessionCache } from '../../src/model/ortSession.ts';
+import { FaceDescriptor } from '../../src/vision/faceDescriptor.ts';
 import { FaceStack } from '../../src/vision/faceStack.ts';
 import { FrameAnalyzer } from '../../src/vision/frameAnalyzer.ts';
 import type { RgbFrame } from '../../src/vision/imageOps.ts';
 import type { MicroExpressionRecord } from '../../src/vision/microExpressionSpotter.ts';
+import { loadVisionModels } from '../../src/vision/visionModels.ts';
 import { FFMPEG } from '../harness/clips.ts';
 import { mediaPath, skipWithoutMedia } from '../harness/media.ts';
 import { decodeClip } from './decodeClip.ts';
@@ -40,8 +42,13 @@ interface Run {
   ids: number[][];
 }
 
-async function run(frames: RgbFrame[], fps: number, speaking: (t: number) => number = () => 0): Promise<Run> {
-  const analyzer = new FrameAnalyzer(stack, null);
+async function run(
+  frames: RgbFrame[],
+  fps: number,
+  speaking: (t: number) => number = () => 0,
+  descriptor: FaceDescriptor | null = null,
+): Promise<Run> {
+  const analyzer = new FrameAnalyzer(stack, null, {}, undefined, undefined, descriptor);
   const events: MicroExpressionRecord[] = [];
   const ids: number[][] = [];
   for (let i = 0; i < frames.length; i++) {
@@ -57,7 +64,8 @@ async function run(frames: RgbFrame[], fps: number, speaking: (t: number) => num
 const describeEvents = (evs: MicroExpressionRecord[]) =>
   evs.map((e) => `${e.kind} ${e.onset.toFixed(2)}–${e.offset.toFixed(2)} ${e.regions} ${e.aus}`).join('; ');
 
-test('a still photo panned and zoomed slowly: one stable track, no micro-expression, no event at all', async () => {
+/** 7 s at 30 fps of a still photo (the woman in the middle of face-api's sample3.jpg) panned and zoomed slowly. */
+async function panClip(): Promise<RgbFrame[]> {
   const photo = join(packageRoot('@vladmandic/face-api'), 'demo', 'sample3.jpg');
   const clip = join(dir, 'pan.mp4');
   // 7 s at 30 fps: 20 % zoom-in and a ±30 px sideways pan over the woman in the middle of the group photo;
@@ -84,7 +92,14 @@ test('a still photo panned and zoomed slowly: one stable track, no micro-express
     '30',
     clip,
   ]);
-  const frames = await decodeClip(clip, 640, 480);
+  return decodeClip(clip, 640, 480);
+}
+
+let pan: RgbFrame[] | null = null;
+
+test('a still photo panned and zoomed slowly: one stable track, no micro-expression, no event at all', async () => {
+  pan ??= await panClip();
+  const frames = pan;
   assert.equal(frames.length, 210);
   const { events, ids } = await run(frames, 30);
   const main = ids[0][0];
@@ -94,6 +109,35 @@ test('a still photo panned and zoomed slowly: one stable track, no micro-express
     'the face keeps its trackId in every frame',
   );
   assert.deepEqual(events, [], describeEvents(events));
+});
+
+/** The frame moved `dx` pixels to the right (the left edge repeated). */
+function shifted(f: RgbFrame, dx: number): RgbFrame {
+  const rgb = new Uint8Array(f.rgb.length);
+  for (let y = 0; y < f.height; y++)
+    for (let x = 0; x < f.width; x++) {
+      const o = 3 * (y * f.width + x);
+      const i = 3 * (y * f.width + Math.max(0, x - dx));
+      rgb[o] = f.rgb[i];
+      rgb[o + 1] = f.rgb[i + 1];
+      rgb[o + 2] = f.rgb[i + 2];
+    }
+  return { width: f.width, height: f.height, rgb };
+}
+
+test('a face hidden for 0.3 s that comes back elsewhere keeps its trackId through the descriptor, not without', async () => {
+  pan ??= await panClip();
+  const black: RgbFrame = { width: 640, height: 480, rgb: new Uint8Array(640 * 480 * 3) };
+  // 2 s visible, 9 frames of nothing (< maxMissingS 0.5 s), then 1 s of the same face 260 px to the right: its box
+  // no longer overlaps the old one, so only the faceres descriptor can tell it is the same person
+  const frames = [...pan.slice(0, 60), ...Array(9).fill(black), ...pan.slice(69, 99).map((f) => shifted(f, 260))];
+  const models = await loadVisionModels({ cache, only: ['faceres'] });
+  const withDescriptor = await run(frames, 30, () => 0, new FaceDescriptor(models.faceres));
+  const withoutDescriptor = await run(frames, 30);
+  const after = (r: Run) => [...new Set(r.ids.slice(69).flat())];
+  assert.deepEqual(withDescriptor.ids[0], [0]);
+  assert.deepEqual(after(withDescriptor), [0]);
+  assert.deepEqual(after(withoutDescriptor), [1]);
 });
 
 /**
