@@ -2,10 +2,11 @@
  * FrameAnalyzer on real video, end to end (tracker → mesh → AUs → spotter):
  * - a still photo panned and zoomed slowly, H.264 with a keyframe every second → one stable track and nothing
  *   spotted (before this change: 26 events in these 7 s, one every detectEvery = 10 frames, from the re-detection
- *   mesh jump);
+ *   mesh jump); the same for the gently moving clip test/harness/clips.ts makes for the pipeline tests (28 before);
  * - real talking heads with their own speech (shared media) → at most 1 micro-expression over all 5 clips (measured
  *   0) and at most 2 events per clip; speech comes from the clip's audio (ffmpeg silencedetect standing in for the
- *   VAD).
+ *   VAD);
+ * - a face hidden briefly that returns elsewhere keeps its trackId through the face descriptor.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -21,7 +22,7 @@ import { FrameAnalyzer } from '../../src/vision/frameAnalyzer.ts';
 import type { RgbFrame } from '../../src/vision/imageOps.ts';
 import type { MicroExpressionRecord } from '../../src/vision/microExpressionSpotter.ts';
 import { loadVisionModels } from '../../src/vision/visionModels.ts';
-import { FFMPEG } from '../harness/clips.ts';
+import { FFMPEG, makeFaceClip } from '../harness/clips.ts';
 import { mediaPath, skipWithoutMedia } from '../harness/media.ts';
 import { decodeClip } from './decodeClip.ts';
 
@@ -107,6 +108,19 @@ test('a still photo panned and zoomed slowly: one stable track, no micro-express
   assert.ok(
     ids.every((x) => x.includes(main)),
     'the face keeps its trackId in every frame',
+  );
+  assert.deepEqual(events, [], describeEvents(events));
+});
+
+test('the generated face clip the pipeline tests use (makeFaceClip, 7 s): one stable track, no event at all', async () => {
+  // the clip the report came from (28 events before this change); it needs an audio track: silence
+  const wav = join(dir, 'silence.wav');
+  execFileSync(FFMPEG, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-t', '7', wav]);
+  const frames = await decodeClip(makeFaceClip(dir, wav, 7), 640, 480);
+  const { events, ids } = await run(frames, 30);
+  assert.ok(
+    ids.every((x) => x.includes(0)),
+    'the face keeps trackId 0 in every frame',
   );
   assert.deepEqual(events, [], describeEvents(events));
 });
