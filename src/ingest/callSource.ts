@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { RtpPacket } from 'werift';
 import type { EndReason, MediaSource, MediaSourceEvents, SourceInfo } from './mediaSource.ts';
-import { AudioTrackReceiver, VideoTrackReceiver } from './rtpTrackReceiver.ts';
+import { AudioTrackReceiver, receivedSourceInfo, VideoTrackReceiver } from './rtpTrackReceiver.ts';
 
 export interface CallSourceOptions {
   streamId: string;
@@ -30,13 +30,7 @@ export class CallSource extends EventEmitter<MediaSourceEvents> implements Media
 
   constructor(opts: CallSourceOptions, video: 'H264' | 'VP8' | null, audio: boolean) {
     super();
-    this.info = {
-      kind: 'call',
-      streamId: opts.streamId,
-      room: opts.room,
-      video: video ? { codec: video, width: opts.width, height: opts.height } : null,
-      audio: audio ? { codec: 'opus', sampleRate: 16000 } : null,
-    };
+    this.info = receivedSourceInfo('call', opts, video, audio);
     const now = () => (performance.now() - this.t0) / 1000;
     if (video) {
       this.video = new VideoTrackReceiver({

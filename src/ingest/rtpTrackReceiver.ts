@@ -9,7 +9,7 @@
 import type { RtpHeader, RtpPacket } from 'werift';
 import { DepacketizeBase } from 'werift/nonstandard';
 import { LiveVideoDecoder } from './liveVideoDecoder.ts';
-import type { AudioChunk, VideoFrame } from './mediaSource.ts';
+import type { AudioChunk, SourceInfo, VideoFrame } from './mediaSource.ts';
 import { OpusToPcm } from './opusToPcm.ts';
 import { RtpClock } from './rtpClock.ts';
 
@@ -154,4 +154,20 @@ export function senderReportShift(video: RtpClock, audio: RtpClock): number {
   const v = video.ntpOffsetS;
   const a = audio.ntpOffsetS;
   return v === undefined || a === undefined ? 0 : v - a;
+}
+
+/** What a source built from these receivers announces: video at the analysis size, Opus as 16 kHz PCM. */
+export function receivedSourceInfo(
+  kind: 'whip' | 'call',
+  opts: { streamId: string; room: string; width: number; height: number },
+  video: string | null,
+  audio: boolean,
+): SourceInfo {
+  return {
+    kind,
+    streamId: opts.streamId,
+    room: opts.room,
+    video: video ? { codec: video, width: opts.width, height: opts.height } : null,
+    audio: audio ? { codec: 'opus', sampleRate: 16000 } : null,
+  };
 }

@@ -18,7 +18,7 @@ import { withBitrateHints } from './bitrateHints.ts';
 import type { EndReason, MediaSource, MediaSourceEvents, SourceInfo } from './mediaSource.ts';
 import { createPublishPeer } from './peerFactory.ts';
 import type { RtpClock } from './rtpClock.ts';
-import { AudioTrackReceiver, senderReportShift, VideoTrackReceiver } from './rtpTrackReceiver.ts';
+import { AudioTrackReceiver, receivedSourceInfo, senderReportShift, VideoTrackReceiver } from './rtpTrackReceiver.ts';
 
 export interface WhipSessionOptions {
   streamId: string;
@@ -55,13 +55,7 @@ export class WhipSession extends EventEmitter<MediaSourceEvents> implements Medi
     audio: string | null,
   ) {
     super();
-    this.info = {
-      kind: 'whip',
-      streamId: opts.streamId,
-      room: opts.room,
-      video: video ? { codec: video, width: opts.width, height: opts.height } : null,
-      audio: audio ? { codec: 'opus', sampleRate: 16000 } : null,
-    };
+    this.info = receivedSourceInfo('whip', opts, video, !!audio);
     this.pc = createPublishPeer();
     this.pc.ontrack = ({ track, receiver }) => {
       const rx =
