@@ -97,9 +97,9 @@ test('MEAD neutral: every AU but the speech ones (AU25 lips part, AU26 jaw drop)
   for (const a of AU_NAMES) if (a !== 'AU25' && a !== 'AU26') assert.ok(n.au[a] <= 0.3, `${a} = ${n.au[a]}`);
 });
 
-// measured p90 (clip / neutral clip), as this test prints them: happy AU6 0.86/0, AU12 1.0/0; surprised AU1 0.65/0,
-// AU2 0.80/0, AU26 0.66/0.41; sad AU4 0.84/0; angry AU4 0.44/0, AU7 0.26/0, AU23 0.41/0; disgusted AU9 0.39/0;
-// fear AU1 0.86/0, AU2 0.74/0, AU20 0.81/0.24; contempt AU12 0.63/0 (corner asymmetry 0.044 vs ≤ 0.040 elsewhere)
+// measured p90 (clip / neutral clip), as this test prints them: happy AU6 0.81/0, AU12 1.0/0; surprised AU1 0.66/0,
+// AU2 0.82/0.01, AU26 0.66/0.44; sad AU4 0.86/0; angry AU4 0.44/0, AU7 0.30/0, AU23 0.43/0; disgusted AU9 0.38/0;
+// fear AU1 0.85/0, AU2 0.78/0.01, AU20 0.84/0.22; contempt AU12 0.64/0 (corner asymmetry 0.046 vs ≤ 0.040 elsewhere)
 for (const [label, aus] of [
   ['happy', ['AU6', 'AU12']],
   ['surprised', ['AU1', 'AU2', 'AU26']],

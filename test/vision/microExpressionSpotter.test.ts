@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { microexpressionSchema } from '../../src/events/schema.ts';
 import { ActionUnitEstimator } from '../../src/vision/actionUnits.ts';
+import { VIDEO_SMOOTHING } from '../../src/vision/frameAnalyzer.ts';
 import { headPose } from '../../src/vision/headPose.ts';
 import {
   type MicroExpressionRecord,
@@ -16,8 +17,7 @@ const FPS = 30;
 const unit = neutralUnitMesh();
 
 /** 2 s neutral, then `spec(frame)` for the rest of a 4 s sequence, through AUs + region motion into spotter frames. */
-function sequence(spec: (frame: number) => FrameSpec, speaking = 0): SpotterFrame[] {
-  const est = new ActionUnitEstimator();
+function sequence(spec: (frame: number) => FrameSpec, speaking = 0, est = new ActionUnitEstimator()): SpotterFrame[] {
   const rm = new RegionMotion();
   const out: SpotterFrame[] = [];
   for (let f = 0; f < 4 * FPS; f++) {
@@ -88,4 +88,17 @@ test('mouth-only motion while speaking is rejected; the same without speech is s
   };
   assert.deepEqual(await spot(sequence(spec, 1)), []);
   assert.equal((await spot(sequence(spec, 0))).length, 1);
+});
+
+test("with FrameAnalyzer's mesh smoothing: the 200 ms brow lowering keeps its timing, blink and head turn stay silent", async () => {
+  const smoothed = () => new ActionUnitEstimator({ smoothing: VIDEO_SMOOTHING });
+  const len = Math.round(0.2 * FPS);
+  const ev = await spot(sequence((f) => ({ offsets: browLower(envelope(f, START, len, len / 2)) }), 0, smoothed()));
+  assert.equal(ev.length, 1, JSON.stringify(ev));
+  assert.equal(ev[0].kind, 'micro');
+  assert.ok(Math.abs(ev[0].onset * FPS - START) <= 2, `onset ${ev[0].onset * FPS}`);
+  assert.ok(Math.abs(ev[0].apex * FPS - (START + len / 2)) <= 2, `apex ${ev[0].apex * FPS}`);
+  assert.ok(Math.abs(ev[0].offset * FPS - (START + len)) <= 2, `offset ${ev[0].offset * FPS}`);
+  assert.deepEqual(await spot(sequence((f) => ({ offsets: blink(envelope(f, START, 5, 2)) }), 0, smoothed())), []);
+  assert.deepEqual(await spot(sequence((f) => ({ yaw: 35 * envelope(f, START, 12, 6) }), 0, smoothed())), []);
 });
