@@ -56,6 +56,9 @@ interface Track {
   descriptor: Float32Array | null;
 }
 
+/** two followed meshes overlapping this much are one face */
+const SAME_FACE_IOU = 0.6;
+
 export function boxIou(a: Box, b: Box): number {
   const ix = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
   const iy = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
@@ -97,6 +100,9 @@ export class FaceTracker {
       res.forEach((r, j) => {
         if (!r || r.score < o.minScore) return;
         const tr = this.tracks[j];
+        // two tracks that followed their meshes onto one face (crossing faces): the older keeps it, the other counts
+        // as missing and is re-identified by the detector or ends
+        if (out.some((f) => boxIou(f.face.box, r.box) >= SAME_FACE_IOU)) return;
         this.update(tr, r, t, null);
         followed.add(tr);
         out.push({ trackId: tr.id, face: r, detected: false });

@@ -1,6 +1,7 @@
 /**
  * FaceTracker on real frames: a pan across a group photo keeps every trackId; a clip without faces gives no track;
- * a face leaving and returning (HEVC .mov) ends its track and opens a new one.
+ * a face leaving and returning (HEVC .mov) ends its track and opens a new one. On a stub stack: two tracks whose
+ * meshes collapse onto one face do not both stay.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { packageRoot } from '../../src/model/modelBuild.ts';
 import { OrtSessionCache } from '../../src/model/ortSession.ts';
-import { FaceStack } from '../../src/vision/faceStack.ts';
+import { FaceStack, type StackFace } from '../../src/vision/faceStack.ts';
 import { FaceTracker } from '../../src/vision/faceTracker.ts';
 import type { RgbFrame } from '../../src/vision/imageOps.ts';
 import { mediaPath, skipWithoutMedia } from '../harness/media.ts';
@@ -114,4 +115,41 @@ test('face_noface.mov then noface_face.mov (HEVC): the track ends when the face 
   for (const x of timeline.slice(back)) counts.set(x, (counts.get(x) ?? 0) + 1);
   const returned = Math.max(...[...counts].filter(([x]) => x !== '-' && x !== '0').map(([, n]) => n));
   assert.ok(returned >= 30, `the returned face keeps one track for ≥ 1 s (${returned} frames)`);
+});
+
+test('two tracks whose meshes follow onto one face: the older keeps it, the other ends (stub stack)', async () => {
+  // a stub of the two FaceStack calls the tracker makes: faces are squares, and tracking moves every mesh onto the
+  // face at x = 100 (what happens to the second track when two faces cross and one leaves)
+  const face = (x: number): StackFace => {
+    const lm = new Float32Array(468 * 3);
+    for (let i = 0; i < 468; i++) {
+      lm[3 * i] = x + (i % 10) * 10;
+      lm[3 * i + 1] = 100 + Math.floor(i / 10) * 2;
+    }
+    return { box: { x, y: 100, w: 90, h: 92 }, score: 1, mesh: { landmarks: lm, score: 1 } } as unknown as StackFace;
+  };
+  const det = (x: number) => ({ box: { x, y: 100, w: 90, h: 92 }, score: 1, keypoints: [] });
+  let frame = 0;
+  const stub = {
+    detector: { detect: async () => (frame === 0 ? [det(100), det(300)] : [det(100)]) },
+    fromDetections: async (_f: RgbFrame, ds: { box: { x: number } }[]) => ds.map((d) => face(d.box.x)),
+    track: async (_f: RgbFrame, prev: Float32Array[]) => prev.map(() => face(100)),
+  } as unknown as FaceStack;
+  const tracker = new FaceTracker(stub, { detectEvery: 5, maxMissingS: 0.2 });
+  const blank: RgbFrame = { width: 640, height: 480, rgb: new Uint8Array(640 * 480 * 3) };
+  const steps = [];
+  for (frame = 0; frame < 12; frame++) steps.push(await tracker.process(blank, frame / 30));
+  assert.deepEqual(
+    steps[0].faces.map((f) => f.trackId),
+    [0, 1],
+  );
+  for (const s of steps.slice(1))
+    assert.deepEqual(
+      s.faces.map((f) => f.trackId),
+      [0],
+    );
+  assert.deepEqual(
+    steps.flatMap((s) => s.ended),
+    [1],
+  );
 });
