@@ -25,6 +25,7 @@ import { EncoderStream } from '../src/model/globalLocalEncoder.ts';
 import { GLOBAL_BASE_DIM, LOCAL_INPUT_DIM, PROSODY_INPUT_DIM } from '../src/model/tokens.ts';
 import { mulberry32 } from '../src/model/weights.ts';
 import { defaultBranches } from '../src/pipeline/branchFactory.ts';
+import { EmotionModelHost } from '../src/pipeline/modelEmotionBranch.ts';
 import { PipelineManager } from '../src/pipeline/pipelineManager.ts';
 import { WorkerPool } from '../src/pipeline/workerPool.ts';
 import { makeFaceClip, makeSpeechWav } from '../test/harness/clips.ts';
@@ -105,7 +106,8 @@ const bus = new EventBus({ validate: false });
 const pool = new WorkerPool(new URL('../src/pipeline/visionWorker.ts', import.meta.url), 1);
 await pool.run('w', 'warmup', null);
 await pool.release('w');
-const base = defaultBranches(model);
+const host = await EmotionModelHost.start({ imageEmbeddingDim: 0 });
+const base = defaultBranches(host);
 const decidedAt = new Map<string, number>();
 const branches = {
   audio: (info: Parameters<typeof base.audio>[0]) => {
@@ -140,6 +142,7 @@ const pipeline = manager.attach(src, { mode: 'live' });
 src.start();
 await pipeline.done;
 await pool.close();
+await host.close();
 console.log(
   `live (${seconds} s clip, ${speech.spans.length} utterances spoken, ${toEmotion.length} final emotions): ` +
     `utterance.end → emotion p50 ${median(toEmotion).toFixed(1)} ms, p95 ${percentile(toEmotion, 95).toFixed(1)} ms; ` +

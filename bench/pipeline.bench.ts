@@ -14,8 +14,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { EventBus } from '../src/events/bus.ts';
 import { rootLogger } from '../src/events/logger.ts';
 import { openFileSource } from '../src/ingest/fileSource.ts';
-import { loadCoreModel } from '../src/model/utteranceEmotion.ts';
 import { defaultBranches } from '../src/pipeline/branchFactory.ts';
+import { EmotionModelHost } from '../src/pipeline/modelEmotionBranch.ts';
 import { PipelineManager } from '../src/pipeline/pipelineManager.ts';
 import { WorkerPool } from '../src/pipeline/workerPool.ts';
 import { makeFaceClip, makeSpeechWav } from '../test/harness/clips.ts';
@@ -55,7 +55,7 @@ async function runN(n: number): Promise<Row> {
   const pool = new WorkerPool(new URL('../src/pipeline/visionWorker.ts', import.meta.url), availableParallelism());
   await Promise.all(Array.from({ length: pool.size }, (_, i) => pool.run(`w${i}`, 'warmup', null)));
   for (let i = 0; i < pool.size; i++) await pool.release(`w${i}`);
-  const model = await loadCoreModel();
+  const model = await EmotionModelHost.start({ imageEmbeddingDim: 0 });
   const manager = new PipelineManager(bus, pool, defaultBranches(model), rootLogger());
   const arrivals = new Map<string, Map<number, number>>();
   const lat: number[] = [];
@@ -89,7 +89,7 @@ async function runN(n: number): Promise<Row> {
   const cpuMain = cpuSeconds() - cpu0;
   const rss = process.memoryUsage().rss;
   await pool.close();
-  await model.release();
+  await model.close();
   // process.cpuUsage covers every thread of the process (main + vision workers); ffmpeg children are separate
   // processes and are not counted here (≈0.05 core per 640×480 stream measured in the ingest facts).
   const late = health.filter((h) => h.fpsAnalysed > 0);

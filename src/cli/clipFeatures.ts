@@ -16,7 +16,7 @@ import type { EmotionClass } from '../events/schema.ts';
 import type { AudioChunk } from '../ingest/mediaSource.ts';
 import type { ClipFeatures } from '../model/coreModel.ts';
 import { classIndex, normalizeLabel } from '../model/labels.ts';
-import type { ModelOptions } from '../model/modelOptions.ts';
+import { type ModelOptions, modelOptions } from '../model/modelOptions.ts';
 import { ProsodyTokenizer } from '../model/prosodyTokens.ts';
 import { globalInput, mainGaze, type TimedToken } from '../model/tokens.ts';
 import type { LabeledClip } from '../model/trainer.ts';
@@ -256,8 +256,8 @@ export class MediaClipExtractor implements ClipFeatureExtractor {
       modelsDir: this.opts.modelsDir,
       ffmpegPath: this.opts.ffmpegPath,
       imageEncoder: this.opts.imageEncoder,
-      branches: (model) => {
-        const c = new TokenCollector(model.options);
+      branches: (o) => {
+        const c = new TokenCollector(modelOptions(o));
         collector = c;
         return { audio: () => audioBranch(AudioAnalyzer.create()), emotion: () => c };
       },

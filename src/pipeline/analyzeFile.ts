@@ -8,9 +8,9 @@ import { EventBus } from '../events/bus.ts';
 import { rootLogger } from '../events/logger.ts';
 import type { EventType, MicroEmoEvent } from '../events/schema.ts';
 import { openFileSource } from '../ingest/fileSource.ts';
-import type { CoreModel } from '../model/coreModel.ts';
-import { loadCoreModel, type UtteranceEmotionOptionsInput } from '../model/utteranceEmotion.ts';
+import type { UtteranceEmotionOptionsInput } from '../model/utteranceEmotion.ts';
 import { defaultBranches } from './branchFactory.ts';
+import { EmotionModelHost } from './modelEmotionBranch.ts';
 import { type BranchFactory, PipelineManager } from './pipelineManager.ts';
 import type { VisionWorkerInfo, VisionWorkerInit } from './visionWorker.ts';
 import { WorkerPool } from './workerPool.ts';
@@ -29,8 +29,8 @@ export interface AnalyzeFileOptions {
   imageEncoder?: string;
   /** the model's emotion stage options (partial/windowed cadence, context, descriptors, explanation rewrite) */
   emotion?: UtteranceEmotionOptionsInput;
-  /** replaces the default branches (feature extraction for train/eval collects tokens this way) */
-  branches?: (model: CoreModel) => BranchFactory;
+  /** replaces the default branches (feature extraction for train/eval collects tokens this way; no model runs) */
+  branches?: (o: { imageEmbeddingDim: number }) => BranchFactory;
   onEvent: (e: MicroEmoEvent) => void;
   onProgress?: (t: number, durationS: number | null) => void;
 }
@@ -52,11 +52,13 @@ export async function analyzeFile(path: string, opts: AnalyzeFileOptions): Promi
   };
   // One stream uses one worker (its face state lives there); more would only cost memory.
   const pool = new WorkerPool(new URL('./visionWorker.ts', import.meta.url), Math.min(1, availableParallelism()), init);
-  let model: CoreModel;
+  let model: EmotionModelHost | undefined;
+  let imageEmbeddingDim = 0;
   try {
     const info = await pool.run<VisionWorkerInfo>('warmup', 'warmup', null);
     await pool.release('warmup');
-    model = await loadCoreModel(opts.weights, info.imageEmbeddingDim);
+    imageEmbeddingDim = info.imageEmbeddingDim;
+    if (!opts.branches) model = await EmotionModelHost.start({ weights: opts.weights, imageEmbeddingDim });
   } catch (err) {
     await pool.close();
     throw err;
@@ -68,7 +70,7 @@ export async function analyzeFile(path: string, opts: AnalyzeFileOptions): Promi
     longSide: opts.longSide,
     ffmpegPath: opts.ffmpegPath,
   }).catch(async (err: Error) => {
-    await Promise.all([model.release(), pool.close()]);
+    await Promise.all([model?.close(), pool.close()]);
     throw err;
   });
   const bus = new EventBus();
@@ -81,7 +83,9 @@ export async function analyzeFile(path: string, opts: AnalyzeFileOptions): Promi
     if (e.type === 'stream.ended') ended = { reason: e.reason, message: e.message };
     opts.onEvent(e);
   });
-  const branches = opts.branches?.(model) ?? defaultBranches(model, { emotion: opts.emotion });
+  const branches =
+    opts.branches?.({ imageEmbeddingDim }) ??
+    defaultBranches(model as EmotionModelHost, { emotion: opts.emotion, mode: 'file' });
   const manager = new PipelineManager(bus, pool, branches, rootLogger());
   try {
     const pipeline = manager.attach(source, { mode: 'file', faceFrameHz: opts.faceFrameHz ?? 10 }, (t) =>
@@ -92,7 +96,7 @@ export async function analyzeFile(path: string, opts: AnalyzeFileOptions): Promi
     await pipeline.done;
   } finally {
     await pool.close();
-    await model.release();
+    await model?.close();
   }
   return { events, byType, endReason: ended.reason, message: ended.message, durationS: source.durationS };
 }

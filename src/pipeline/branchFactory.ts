@@ -1,13 +1,12 @@
 /**
  * The default per-stream branches: the streaming VAD/segmenter for audio, and the core model (encoder, Q-Former,
- * head) for emotions. The model's sessions are shared by every stream; its per-stream state lives in the branch.
+ * head) for emotions, in the model worker (one for the process; a stage per stream there).
  */
 import { AudioAnalyzer } from '../audio/audioAnalyzer.ts';
 import type { SegmenterOptionsInput } from '../audio/utteranceSegmenter.ts';
-import type { CoreModel } from '../model/coreModel.ts';
 import type { UtteranceEmotionOptionsInput } from '../model/utteranceEmotion.ts';
 import type { AudioBranch, AudioFinding } from './branches.ts';
-import { ModelEmotionBranch } from './modelEmotionBranch.ts';
+import type { EmotionModelHost } from './modelEmotionBranch.ts';
 import type { BranchFactory } from './pipelineManager.ts';
 
 /** An AudioBranch over an analyzer that is still loading its model (the first pushes wait for it). */
@@ -28,11 +27,16 @@ export function audioBranch(analyzer: Promise<AudioAnalyzer>): AudioBranch {
 }
 
 export function defaultBranches(
-  model: CoreModel,
-  opts: { segmenter?: SegmenterOptionsInput; emotion?: UtteranceEmotionOptionsInput } = {},
+  model: EmotionModelHost,
+  opts: {
+    segmenter?: SegmenterOptionsInput;
+    emotion?: UtteranceEmotionOptionsInput;
+    /** 'file' never drops frames for the model (reproducible runs); 'live' bounds the model's queue */
+    mode?: 'live' | 'file';
+  } = {},
 ): BranchFactory {
   return {
     audio: () => audioBranch(AudioAnalyzer.create({ segmenter: opts.segmenter })),
-    emotion: () => new ModelEmotionBranch(model, opts.emotion),
+    emotion: (info) => model.branch(info.streamId, opts.emotion, { mode: opts.mode ?? 'live' }),
   };
 }

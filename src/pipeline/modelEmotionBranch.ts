@@ -1,35 +1,118 @@
 /**
  * The pipeline's emotion branch over the core model (src/model UtteranceEmotionStage: global-local encoder →
- * utterance-aware Q-Former → head): vision results feed the incremental encoder as they arrive, and the audio
- * (speech probability + PCM for the prosody tokens) is handed to the model only up to the media time of the event
- * being released. Audio runs ahead of video by a timing-dependent amount; holding it back here makes the model's
- * state at each decision a function of media time alone, so a file gives the same emotions on every run.
+ * utterance-aware Q-Former → head), which runs in a model worker thread (modelWorker.ts): onnxruntime-node infers
+ * synchronously on the calling thread, and the main loop must stay responsive.
+ *
+ * Every call becomes a message to the worker, in call order, so the stage sees exactly the sequence the main thread
+ * produced. Audio (speech probability + PCM for the prosody tokens) is handed over only up to the media time of the
+ * event being released: audio runs ahead of video by a timing-dependent amount, and holding it back makes the
+ * model's state at each decision a function of media time alone, so a file gives the same emotions on every run.
+ * Live streams drop frames for the model when the worker falls behind (bounded queue), counted as 'model' drops.
  */
+import { countDropped } from '../events/metrics.ts';
 import type { AudioChunk } from '../ingest/mediaSource.ts';
-import type { CoreModel } from '../model/coreModel.ts';
-import { type UtteranceEmotionOptionsInput, UtteranceEmotionStage } from '../model/utteranceEmotion.ts';
+import type { UtteranceEmotionOptionsInput, VisionInput } from '../model/utteranceEmotion.ts';
 import type { AudioFinding, EmotionBranch, EmotionPayload, VisionResult } from './branches.ts';
+import type { ModelWorkerInfo, ModelWorkerInit } from './modelWorker.ts';
+import { WorkerPool } from './workerPool.ts';
 
 type HeldAudio = { t: number; pcm?: AudioChunk; speaking?: number };
 
 /** Audio older than this (media seconds behind the newest) is handed over even before a release asks for it. */
 const MAX_HELD_S = 10;
 
-export class ModelEmotionBranch implements EmotionBranch {
-  readonly stage: UtteranceEmotionStage;
-  private readonly held: HeldAudio[] = [];
+export interface ModelBranchOptions {
+  /** 'live' drops frames for the model beyond `maxQueuedFrames` waiting in the worker; 'file' never drops */
+  mode: 'live' | 'file';
+  maxQueuedFrames: number;
+}
 
-  constructor(model: CoreModel, options: UtteranceEmotionOptionsInput = {}) {
-    this.stage = new UtteranceEmotionStage(model, options);
+/** The model worker of a process: one thread, the model's sessions, a stage per stream. */
+export class EmotionModelHost {
+  private constructor(
+    private readonly pool: WorkerPool,
+    readonly info: ModelWorkerInfo,
+  ) {}
+
+  /** Starts the worker and waits for the model (a bad weights file rejects with the reason). */
+  static async start(init: ModelWorkerInit): Promise<EmotionModelHost> {
+    const pool = new WorkerPool(new URL('./modelWorker.ts', import.meta.url), 1, init);
+    try {
+      const info = await pool.run<ModelWorkerInfo>('__host', 'info', null);
+      await pool.release('__host');
+      return new EmotionModelHost(pool, info);
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
   }
 
-  onVision(result: VisionResult): void {
-    void this.stage.onVision(result);
+  branch(
+    streamId: string,
+    options: UtteranceEmotionOptionsInput = {},
+    b: Partial<ModelBranchOptions> = {},
+  ): ModelEmotionBranch {
+    return new ModelEmotionBranch(this.pool, streamId, options, { mode: 'live', maxQueuedFrames: 45, ...b });
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+export class ModelEmotionBranch implements EmotionBranch {
+  private readonly held: HeldAudio[] = [];
+  private queued = 0;
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly streamId: string,
+    options: UtteranceEmotionOptionsInput,
+    private readonly opts: ModelBranchOptions,
+  ) {
+    this.post('open', options);
+  }
+
+  /** Fire-and-forget messages: a failure is reported with the next answer. */
+  private post(kind: string, payload: unknown): Promise<unknown> {
+    const p = this.pool.run(this.streamId, kind, payload);
+    p.catch((err: Error) => {
+      this.failure ??= err;
+    });
+    return p;
+  }
+
+  private ask(kind: string, payload: unknown): Promise<EmotionPayload[]> {
+    return this.pool.run<EmotionPayload[]>(this.streamId, kind, payload).then((out) => {
+      const f = this.failure;
+      this.failure = undefined;
+      if (f) throw f;
+      return out;
+    });
+  }
+
+  onVision(r: VisionResult): void {
+    if (this.opts.mode === 'live' && this.queued >= this.opts.maxQueuedFrames) {
+      countDropped(this.streamId, 'model');
+      return;
+    }
+    // only what the stage reads crosses the thread boundary
+    const input: VisionInput = {
+      t: r.t,
+      faces: r.faces.map((f) => ({ trackId: f.trackId, box: { w: f.box.w, h: f.box.h }, gaze: f.gaze })),
+      localTokens: r.localTokens,
+      globalToken: r.globalToken,
+      imageEmbedding: r.imageEmbedding,
+      mouthActivity: r.mouthActivity,
+    };
+    this.queued++;
+    void this.post('vision', input).finally(() => this.queued--);
   }
 
   onAudio(f: AudioFinding): void {
     if (f.kind === 'speaking') this.hold({ t: f.t, speaking: f.probability });
-    else this.stage.onAudio(f);
+    else this.post('audio', f);
   }
 
   onPcm(chunk: AudioChunk): void {
@@ -38,17 +121,21 @@ export class ModelEmotionBranch implements EmotionBranch {
 
   due(t: number): Promise<EmotionPayload[]> {
     this.release(t);
-    return this.stage.due(t);
+    return this.ask('due', t);
   }
 
   finalize(u: { utteranceId: string; start: number; end: number; trackId: number | null; t: number }) {
     this.release(u.t);
-    return this.stage.finalize(u);
+    return this.ask('finalize', u);
   }
 
-  close(t: number): Promise<EmotionPayload[]> {
+  async close(t: number): Promise<EmotionPayload[]> {
     this.release(Number.POSITIVE_INFINITY);
-    return this.stage.end(t);
+    try {
+      return await this.ask('end', t);
+    } finally {
+      await this.pool.release(this.streamId).catch(() => undefined);
+    }
   }
 
   private hold(a: HeldAudio): void {
@@ -64,7 +151,12 @@ export class ModelEmotionBranch implements EmotionBranch {
   }
 
   private handOver(a: HeldAudio): void {
-    if (a.speaking !== undefined) this.stage.onAudio({ kind: 'speaking', t: a.t, probability: a.speaking });
-    if (a.pcm) this.stage.onPcm(a.pcm.samples, a.pcm.t);
+    if (a.speaking !== undefined) this.post('audio', { kind: 'speaking', t: a.t, probability: a.speaking });
+    if (a.pcm) {
+      const x = a.pcm.samples;
+      // a view would clone its whole underlying buffer across the thread boundary
+      const samples = x.byteLength === x.buffer.byteLength ? x : x.slice();
+      this.post('pcm', { samples, t: a.pcm.t });
+    }
   }
 }

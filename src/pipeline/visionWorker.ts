@@ -2,6 +2,8 @@
  * Vision worker thread: one FaceStack (+ MoveNet) per worker, one FrameAnalyzer per stream routed to it. Answers
  * 'frame' requests (pixels transferred in) with a VisionResult.
  */
+
+import { runInBackground } from '../ingest/processPriority.ts';
 import { OrtSessionCache } from '../model/ortSession.ts';
 import { FaceStack } from '../vision/faceStack.ts';
 import { FrameAnalyzer, type FrameAnalyzerOptions } from '../vision/frameAnalyzer.ts';
@@ -25,6 +27,8 @@ export interface VisionWorkerInfo {
 }
 
 const init = workerInit<VisionWorkerInit>();
+// heavy work yields the core to the main event loop when both want it (processPriority.ts)
+runInBackground();
 const cache = new OrtSessionCache({ intraOpThreads: init.ortThreads ?? 1, provider: init.provider ?? 'cpu' });
 const stack = await FaceStack.load({ dir: init.modelsDir, cache });
 const movenet = new MoveNet(await cache.model('movenet', init.modelsDir));

@@ -4,9 +4,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import type { CoreModel } from '../model/coreModel.ts';
-import { loadCoreModel, type UtteranceEmotionOptionsInput } from '../model/utteranceEmotion.ts';
+import type { UtteranceEmotionOptionsInput } from '../model/utteranceEmotion.ts';
 import { defaultBranches } from '../pipeline/branchFactory.ts';
+import { EmotionModelHost } from '../pipeline/modelEmotionBranch.ts';
 import { PipelineManager } from '../pipeline/pipelineManager.ts';
 import type { VisionWorkerInfo, VisionWorkerInit } from '../pipeline/visionWorker.ts';
 import { WorkerPool } from '../pipeline/workerPool.ts';
@@ -38,7 +38,7 @@ export async function analysisModule(ctx: ServerContext): Promise<void> {
       : 'waiting for the vision workers',
   );
   let pool: WorkerPool | undefined;
-  let model: CoreModel | undefined;
+  let model: EmotionModelHost | undefined;
   let manager: PipelineManager | undefined;
   ctx.sources.on('source', (source) => {
     try {
@@ -69,7 +69,10 @@ export async function analysisModule(ctx: ServerContext): Promise<void> {
     .then(
       async (imageEmbeddingDim) => {
         try {
-          const m = await loadCoreModel(config.weights ? resolve(config.weights) : undefined, imageEmbeddingDim);
+          const m = await EmotionModelHost.start({
+            weights: config.weights ? resolve(config.weights) : undefined,
+            imageEmbeddingDim,
+          });
           model = m;
           manager = new PipelineManager(ctx.bus, pool as WorkerPool, defaultBranches(m, { emotion }), log, {
             faceFrameHz: config.faceFrameHz,
@@ -79,7 +82,7 @@ export async function analysisModule(ctx: ServerContext): Promise<void> {
           // streams are accepted from here on: both are needed
           ctx.readiness.done('vision-workers');
           log.info(
-            { weights: config.weights ?? 'default', kind: m.weights.meta?.kind, imageEmbeddingDim },
+            { weights: config.weights ?? 'default', kind: m.info.kind, imageEmbeddingDim },
             'emotion model ready',
           );
         } catch (err) {
@@ -98,6 +101,6 @@ export async function analysisModule(ctx: ServerContext): Promise<void> {
     await ctx.sources.stopAll('shutdown');
     await manager?.stopAll('shutdown');
     await pool?.close();
-    await model?.release();
+    await model?.close();
   });
 }

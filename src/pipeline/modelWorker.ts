@@ -1,0 +1,121 @@
+/**
+ * Emotion-model worker thread: the core model's sessions (encoder, Q-Former, head) and one UtteranceEmotionStage
+ * per stream. onnxruntime-node runs inference synchronously on the calling thread, so the model must not run on the
+ * main event loop; requests arrive in the order the main thread made them (see ModelEmotionBranch), which keeps
+ * file runs reproducible.
+ */
+
+import { runInBackground } from '../ingest/processPriority.ts';
+import type { CoreModel } from '../model/coreModel.ts';
+import {
+  type AudioInput,
+  loadCoreModel,
+  type UtteranceEmotionOptionsInput,
+  UtteranceEmotionStage,
+  type VisionInput,
+} from '../model/utteranceEmotion.ts';
+import { serveWorker, workerInit } from './workerHost.ts';
+
+export interface ModelWorkerInit {
+  /** trained weights file; default: the training-free default weights */
+  weights?: string;
+  /** width of the image encoder's embeddings in the global tokens (0 = none) */
+  imageEmbeddingDim: number;
+}
+
+/** What the 'info' request answers. */
+export interface ModelWorkerInfo {
+  kind: string;
+  imageEmbeddingDim: number;
+}
+
+export type ModelRequest =
+  | { kind: 'open'; payload: UtteranceEmotionOptionsInput }
+  | { kind: 'vision'; payload: VisionInput }
+  | { kind: 'audio'; payload: AudioInput }
+  | { kind: 'pcm'; payload: { samples: Float32Array; t: number } }
+  | { kind: 'due'; payload: number }
+  | { kind: 'finalize'; payload: Parameters<UtteranceEmotionStage['finalize']>[0] }
+  | { kind: 'end'; payload: number };
+
+const init = workerInit<ModelWorkerInit>();
+// heavy work yields the core to the main event loop when both want it (processPriority.ts)
+runInBackground();
+let model: CoreModel | undefined;
+let loadError: Error | undefined;
+try {
+  model = await loadCoreModel(init.weights, init.imageEmbeddingDim);
+} catch (err) {
+  // answered on every request (the main thread reports it), rather than crashing the worker at start
+  loadError = err as Error;
+}
+const stages = new Map<string, UtteranceEmotionStage>();
+/** a failed frame encoding, reported with the stream's next answer */
+const failures = new Map<string, Error>();
+
+function reportFailure(key: string): void {
+  const err = failures.get(key);
+  if (!err) return;
+  failures.delete(key);
+  throw err;
+}
+
+function stage(key: string): UtteranceEmotionStage {
+  const s = stages.get(key);
+  if (!s) throw new Error(`model worker: stream ${key} was not opened`);
+  return s;
+}
+
+serveWorker(
+  async (kind, key, payload) => {
+    if (!model) throw loadError ?? new Error('model worker: no model');
+    const req = { kind, payload } as ModelRequest;
+    switch (req.kind) {
+      case 'open':
+        stages.set(key, new UtteranceEmotionStage(model, req.payload));
+        return { result: null };
+      case 'vision':
+        // not awaited: the stage serialises its own work, so the next message can be taken meanwhile
+        stage(key)
+          .onVision(req.payload)
+          .catch((err: Error) => failures.set(key, err));
+        return { result: null };
+      case 'audio':
+        stage(key).onAudio(req.payload);
+        return { result: null };
+      case 'pcm':
+        stage(key).onPcm(req.payload.samples, req.payload.t);
+        return { result: null };
+      case 'due': {
+        const out = await stage(key).due(req.payload);
+        reportFailure(key);
+        return { result: out };
+      }
+      case 'finalize': {
+        const out = await stage(key).finalize(req.payload);
+        reportFailure(key);
+        return { result: out };
+      }
+      case 'end': {
+        const out = await stage(key).end(req.payload);
+        stages.delete(key);
+        failures.delete(key);
+        return { result: out };
+      }
+      default:
+        if ((kind as string) === 'info') {
+          return {
+            result: {
+              kind: String(model.weights.meta?.kind ?? 'unknown'),
+              imageEmbeddingDim: model.options.imageEmbeddingDim,
+            } satisfies ModelWorkerInfo,
+          };
+        }
+        throw new Error(`model worker: unknown request ${kind}`);
+    }
+  },
+  (key) => {
+    stages.delete(key);
+    failures.delete(key);
+  },
+);
