@@ -10,6 +10,7 @@ import { RGB_FRAMES_TO_STDOUT, readStderr } from './ffmpegFrames.ts';
 import { resolveFfmpeg } from './ffmpegPath.ts';
 import type { EndReason, MediaSource, MediaSourceEvents, SourceInfo } from './mediaSource.ts';
 import { probeMedia } from './probeMedia.ts';
+import { runInBackground } from './processPriority.ts';
 import { RawFrameReader } from './rawFrameReader.ts';
 
 export interface FileSourceOptions {
@@ -53,6 +54,10 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
   private paused = false;
   private startWall = 0;
   private pacing: NodeJS.Timeout | undefined;
+  /** realtime mode: decoded audio chunks waiting for their wall time (bounded: ffmpeg's pipe is paused) */
+  private readonly audioQueue: { t: number; samples: Float32Array }[] = [];
+  private audioPacing: NodeJS.Timeout | undefined;
+  private audioEnded = false;
   private open = 0;
   private framesOut = 0;
   private lastT = 0;
@@ -84,6 +89,7 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
     const child = spawn(this.ffmpeg, ['-hide_banner', '-nostdin', '-i', this.path, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (child.pid) runInBackground(child.pid);
     this.children.push(child);
     this.open++;
     child.on('close', (code) => {
@@ -136,8 +142,16 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
     let carry = Buffer.alloc(0);
     const emitChunk = (data: Float32Array) => {
       if (this.ended) return;
-      this.emit('audio', { t: samples / 16000, samples: data });
+      const t = samples / 16000;
       samples += data.length;
+      if (!this.opts.realtime) {
+        this.emit('audio', { t, samples: data });
+        return;
+      }
+      // paced like the video: a live source cannot deliver audio ahead of its time
+      this.audioQueue.push({ t, samples: data });
+      if (this.audioQueue.length > 64) child.stdout?.pause();
+      this.drainAudio(child.stdout);
     };
     child.stdout?.on('data', (d: Buffer) => {
       let buf = carry.length ? Buffer.concat([carry, d]) : d;
@@ -159,11 +173,35 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
     });
     child.stdout?.on('end', () => {
       if (filled > 0) emitChunk(pending.slice(0, filled));
-      if (!this.ended) this.emit('trackEnd', 'audio');
+      this.audioEnded = true;
+      if (this.opts.realtime) this.drainAudio(child.stdout);
+      else if (!this.ended) this.emit('trackEnd', 'audio');
     });
     child.stderr?.on('data', (d: Buffer) => {
       this.stderrTail = (this.stderrTail + d.toString()).slice(-4000);
     });
+  }
+
+  /** Realtime mode: emits the audio chunks whose time has come, then the track's end once all are out. */
+  private drainAudio(out: NodeJS.ReadableStream | null): void {
+    while (!this.ended && this.audioQueue.length) {
+      const wait = this.startWall + this.audioQueue[0].t * 1000 - performance.now();
+      if (wait > 1) {
+        this.audioPacing ??= setTimeout(() => {
+          this.audioPacing = undefined;
+          this.drainAudio(out);
+        }, wait);
+        return;
+      }
+      const c = this.audioQueue.shift()!;
+      this.emit('audio', c);
+    }
+    if (this.audioQueue.length < 16 && out?.isPaused()) out.resume();
+    if (this.audioEnded && this.audioQueue.length === 0 && !this.ended) {
+      this.audioEnded = false;
+      this.emit('trackEnd', 'audio');
+      if (this.open === 0 && this.frameQueue.length === 0) void this.finishAfterChildren();
+    }
   }
 
   /** Emits queued frames whose pts is known (and, when paced, whose time has come). */
@@ -189,7 +227,9 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
     }
     // Bound what waits in memory: stop reading ffmpeg while frames queue up.
     this.setVideoFlow(this.frameQueue.length < 3 && !this.paused);
-    if (this.open === 0 && this.frameQueue.length === 0) void this.finishAfterChildren();
+    if (this.open === 0 && this.frameQueue.length === 0 && this.audioQueue.length === 0) {
+      void this.finishAfterChildren();
+    }
   }
 
   private setVideoFlow(on: boolean): void {
@@ -215,7 +255,9 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
   private onChildClosed(code: number | null): void {
     this.exitCodes.push(code);
     if (this.open === 0) this.drain();
-    if (this.open === 0 && this.frameQueue.length === 0) void this.finishAfterChildren();
+    if (this.open === 0 && this.frameQueue.length === 0 && this.audioQueue.length === 0) {
+      void this.finishAfterChildren();
+    }
   }
 
   private finishAfterChildren(): Promise<void> {
@@ -241,6 +283,8 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
     if (this.ended) return Promise.resolve();
     this.ended = true;
     clearTimeout(this.pacing);
+    clearTimeout(this.audioPacing);
+    this.audioQueue.length = 0;
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     this.frameQueue.length = 0;
     this.emit('end', reason, message);

@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { RGB_FRAMES_TO_STDOUT, readStderr } from './ffmpegFrames.ts';
 import { ivfFileHeader, ivfFrameHeader } from './ivfWriter.ts';
+import { runInBackground } from './processPriority.ts';
 import { RawFrameReader } from './rawFrameReader.ts';
 
 export interface DecodedFrame {
@@ -63,6 +64,7 @@ export class LiveVideoDecoder {
       ],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
+    if (child.pid) runInBackground(child.pid);
     this.child = child;
     // A frame's pixels (stdout) and its pts (showinfo on stderr) come through two pipes, in either order: each waits
     // for the other. Frames that wait are copied, since the reader reuses its buffers; under load they were seen
