@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { microexpressionSchema } from '../../src/events/schema.ts';
-import { ActionUnitEstimator } from '../../src/vision/actionUnits.ts';
+import { ActionUnitEstimator, AU_INDEX } from '../../src/vision/actionUnits.ts';
 import { VIDEO_SMOOTHING } from '../../src/vision/frameAnalyzer.ts';
 import { headPose } from '../../src/vision/headPose.ts';
 import {
@@ -101,4 +101,37 @@ test("with FrameAnalyzer's mesh smoothing: the 200 ms brow lowering keeps its ti
   assert.ok(Math.abs(ev[0].offset * FPS - (START + len)) <= 2, `offset ${ev[0].offset * FPS}`);
   assert.deepEqual(await spot(sequence((f) => ({ offsets: blink(envelope(f, START, 5, 2)) }), 0, smoothed())), []);
   assert.deepEqual(await spot(sequence((f) => ({ yaw: 35 * envelope(f, START, 12, 6) }), 0, smoothed())), []);
+});
+
+/** Spotter frames straight from AU values: `brow(f)` is AU4 at frame f, everything else 0. */
+function auFrames(
+  brow: (f: number) => number,
+  extra: (f: number) => Partial<SpotterFrame> = () => ({}),
+): SpotterFrame[] {
+  return Array.from({ length: 4 * FPS }, (_, f) => {
+    const au = new Float32Array(15);
+    au[AU_INDEX.AU4] = brow(f);
+    return { trackId: 0, t: f / FPS, au, ...extra(f) };
+  });
+}
+
+test('a one-frame AU spike is not an expression; the same held for 3 frames is', async () => {
+  assert.deepEqual(await spot(auFrames((f) => (f === START ? 0.9 : 0))), []);
+  assert.equal((await spot(auFrames((f) => (f >= START && f < START + 3 ? 0.9 : 0)))).length, 1);
+});
+
+test('an event whose apex stays under minIntensity (0.3) is dropped even when it crosses the threshold floor', async () => {
+  const held = (v: number) => (f: number) => (f >= START && f < START + 6 ? v : 0);
+  assert.deepEqual(await spot(auFrames(held(0.27))), []);
+  assert.equal((await spot(auFrames(held(0.4)))).length, 1);
+});
+
+test('an event while the face moves fast in the image (pan, zoom, head move) is rejected as global motion', async () => {
+  const held = (f: number) => (f >= START && f < START + 6 ? 0.9 : 0);
+  assert.deepEqual(await spot(auFrames(held, (f) => ({ faceSpeed: f >= START && f < START + 3 ? 6 : 0.2 }))), []);
+  assert.equal((await spot(auFrames(held, () => ({ faceSpeed: 0.2 })))).length, 1);
+});
+
+test('nothing is spotted in the first warmupS (0.5 s) of a track', async () => {
+  assert.deepEqual(await spot(auFrames((f) => (f >= 3 && f < 9 ? 0.9 : 0))), []);
 });
