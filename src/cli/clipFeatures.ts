@@ -8,14 +8,16 @@
  * `--cache` (default $XDG_CACHE_HOME/microemo/features), keyed by the file's size, mtime and the extractor version.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { AudioAnalyzer } from '../audio/audioAnalyzer.ts';
 import type { EmotionClass } from '../events/schema.ts';
 import type { AudioChunk } from '../ingest/mediaSource.ts';
 import type { ClipFeatures } from '../model/coreModel.ts';
 import { classIndex, normalizeLabel } from '../model/labels.ts';
+import { DEFAULT_MODELS_DIR } from '../model/modelBuild.ts';
 import { type ModelOptions, modelOptions } from '../model/modelOptions.ts';
 import { ProsodyTokenizer } from '../model/prosodyTokens.ts';
 import { globalInput, mainGaze, type TimedToken } from '../model/tokens.ts';
@@ -92,6 +94,29 @@ export function readLabels(dir: string): { rows: LabelRow[]; skipped: string[] }
     rows.push({ file, label, speaker: si >= 0 && cells[si] ? cells[si] : undefined });
   }
   return { rows, skipped };
+}
+
+function fileHash(path: string): string {
+  return createHash('sha1').update(readFileSync(path)).digest('hex').slice(0, 12);
+}
+
+let codeHash: string | undefined;
+/**
+ * A hash of everything that shapes the extracted tokens (the media, audio, vision and pipeline sources and the
+ * converted models' manifest), so a cache entry is never reused after any of them changed.
+ */
+export function extractionCodeHash(): string {
+  if (codeHash) return codeHash;
+  const h = createHash('sha1');
+  const src = fileURLToPath(new URL('..', import.meta.url));
+  for (const dir of ['ingest', 'audio', 'vision', 'pipeline', 'model']) {
+    for (const f of readdirSync(join(src, dir)).sort())
+      if (f.endsWith('.ts')) h.update(f).update(readFileSync(join(src, dir, f)));
+  }
+  const manifest = join(DEFAULT_MODELS_DIR, 'manifest.json');
+  if (existsSync(manifest)) h.update(readFileSync(manifest));
+  codeHash = h.digest('hex').slice(0, 12);
+  return codeHash;
 }
 
 export function defaultCacheDir(): string {
@@ -244,7 +269,7 @@ export class MediaClipExtractor implements ClipFeatureExtractor {
   constructor(
     private readonly opts: { modelsDir?: string; longSide?: number; ffmpegPath?: string; imageEncoder?: string } = {},
   ) {
-    this.version = `pipeline-v1${opts.imageEncoder ? `+${basename(opts.imageEncoder)}` : ''}`;
+    this.version = `pipeline-${extractionCodeHash()}${opts.imageEncoder ? `+${fileHash(opts.imageEncoder)}` : ''}`;
   }
 
   async extract(path: string, onProgress?: (t: number, d: number | null) => void): Promise<ClipFeatures> {
