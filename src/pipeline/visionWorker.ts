@@ -5,6 +5,7 @@
 
 import { runInBackground } from '../ingest/processPriority.ts';
 import { OrtSessionCache } from '../model/ortSession.ts';
+import { FaceDescriptor } from '../vision/faceDescriptor.ts';
 import { FaceStack } from '../vision/faceStack.ts';
 import { FrameAnalyzer, type FrameAnalyzerOptions } from '../vision/frameAnalyzer.ts';
 import { ImageEncoder, type ImageEncoderOptions } from '../vision/imageEncoder.ts';
@@ -32,6 +33,8 @@ runInBackground();
 const cache = new OrtSessionCache({ intraOpThreads: init.ortThreads ?? 1, provider: init.provider ?? 'cpu' });
 const stack = await FaceStack.load({ dir: init.modelsDir, cache });
 const movenet = new MoveNet(await cache.model('movenet', init.modelsDir));
+// re-identifies a face that comes back after a short occlusion (run only when a track is lost and a face is new)
+const descriptor = new FaceDescriptor(await cache.model('faceres', init.modelsDir));
 const imageEncoder = init.imageEncoder
   ? await ImageEncoder.load(cache, init.imageEncoder.path, init.imageEncoder)
   : null;
@@ -44,7 +47,7 @@ serveWorker(
     const req = payload as VisionRequest;
     let analyzer = streams.get(key);
     if (!analyzer) {
-      analyzer = new FrameAnalyzer(stack, movenet, init.analyzer);
+      analyzer = new FrameAnalyzer(stack, movenet, init.analyzer, undefined, undefined, descriptor);
       streams.set(key, analyzer);
     }
     const t0 = performance.now();
