@@ -194,6 +194,34 @@ describe('train / eval on labelled clips', { skip }, () => {
     assert.match(text.out, /\(e\) full model\s+[\d.]+/);
     assert.match(text.out, /confusion matrix/);
 
+    // another shape: trained from seeded weights, read back by eval
+    const small = join(dir, 'small.json');
+    const sh = await runCli(
+      [
+        'train',
+        '--data',
+        data,
+        '--out',
+        small,
+        '--epochs',
+        '1',
+        '--val',
+        '0',
+        '--d-model',
+        '64',
+        '--heads',
+        '2',
+      ].concat(['--queries', '4', '--cache', cache, '--no-progress']),
+    );
+    assert.equal(sh.code, 0, sh.err);
+    const sw = JSON.parse(readFileSync(small, 'utf8'));
+    assert.deepEqual([sw.options.dModel, sw.options.heads, sw.options.queries], [64, 2, 4]);
+    const se = await runCli(['eval', '--data', data, '--weights', small, '--cache', cache, '--json', '--no-progress']);
+    assert.equal(se.code, 0, se.err);
+    assert.equal(JSON.parse(se.out).rows.length, 5);
+    const shape = await runCli(['train', '--data', data, '--d-model', '100', '--heads', '3', '--no-progress']);
+    assert.equal(shape.code, 1);
+    assert.match(shape.err, /bad model shape: dModel must be a multiple of heads/);
     const bad = await runCli(['train', '--data', data, '--epochs', '0', '--no-progress']);
     assert.equal(bad.code, 1);
     assert.match(bad.err, /--epochs must be an integer ≥ 1, got "0"/);
