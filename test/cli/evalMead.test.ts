@@ -3,24 +3,12 @@
  * the table is printed and the default model does not fall below ablation (a), the frame-mean of the expression nets.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { MEDIA_DIR, PROJECT_ROOT, skipWithoutMedia } from '../harness/media.ts';
-
-function runCli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, ['bin/microemo.mjs', ...args], {
-    cwd: PROJECT_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  return new Promise((r) => child.on('exit', (code) => r({ code, out, err })));
-}
+import { runCli } from '../harness/cli.ts';
+import { MEDIA_DIR, skipWithoutMedia } from '../harness/media.ts';
 
 describe('eval on MEAD', { skip: skipWithoutMedia('labeled/mead/labels.csv') }, () => {
   const cache = mkdtempSync(join(tmpdir(), 'microemo-mead-'));

@@ -4,7 +4,7 @@
  * optional image encoder's embedding in the global tokens, labels.csv problems.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,21 +14,9 @@ import { defaultWeights } from '../../src/model/defaultWeights.ts';
 import { GLOBAL_BASE_DIM, LOCAL_INPUT_DIM, PROSODY_INPUT_DIM } from '../../src/model/tokens.ts';
 import { loadCoreModel } from '../../src/model/utteranceEmotion.ts';
 import { saveWeights } from '../../src/model/weights.ts';
+import { runCli } from '../harness/cli.ts';
 import { espeakAvailable, FFMPEG, makeFaceClip, makeSpeechWav } from '../harness/clips.ts';
 import { W, writeEncoder } from '../harness/imageEncoders.ts';
-import { PROJECT_ROOT } from '../harness/media.ts';
-
-function runCli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, ['bin/microemo.mjs', ...args], {
-    cwd: PROJECT_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  return new Promise((r) => child.on('exit', (code) => r({ code, out, err })));
-}
 
 const skip = espeakAvailable() ? false : 'espeak-ng is not installed (apt install espeak-ng)';
 
