@@ -1,8 +1,8 @@
 /**
  * Backpressure for live video: decides per decoded frame whether the face branch takes it, before the frame is
  * copied out of the decoder's pooled buffer. Under load it degrades in this order, keeping the face branch at the
- * source rate for as long as possible: (1) the global branch runs on fewer frames and face.frame events slow
- * down, (2) the global branch stops, (3) only then are whole frames dropped.
+ * source rate for as long as possible: (1) the global branch runs on fewer frames, (2) the global branch stops and
+ * face.frame events slow down, (3) only then are whole frames dropped.
  */
 export interface FrameGateOptions {
   /** frames allowed in flight in the worker for one stream before new ones are dropped */
@@ -19,6 +19,22 @@ export interface GateDecision {
   /** current degradation level: 0 none, 1 global every 3rd frame, 2 global off, 3 dropping frames */
   level: 0 | 1 | 2 | 3;
 }
+
+/**
+ * face.frame rate from level 2 on. 5 Hz rather than lower: clients draw overlays from these events, and at 2 Hz a
+ * moving face's box visibly lags; 5 Hz still halves the default 10 Hz delivery work on the main loop.
+ */
+export const DEGRADED_FACE_FRAME_HZ = 5;
+
+/**
+ * A cost sample above this multiple of the window's median is counted at that multiple: one slow frame (a GC pause,
+ * the descriptor of a new face, a time slice lost to another process) must not flip the level on its own, while the
+ * periodic detector frames (~2–2.5× a tracking frame) still count in full.
+ */
+const OUTLIER_FACTOR = 3;
+
+/** Samples needed before the level moves: a stream's first frame (detector + descriptor) is its slowest. */
+const MIN_SAMPLES = 10;
 
 export class FrameGate {
   private readonly costs: number[] = [];
@@ -50,15 +66,31 @@ export class FrameGate {
   report(costS: number): void {
     this.costs.push(costS);
     if (this.costs.length > this.opts.window) this.costs.shift();
-    const avg = this.costs.reduce((a, b) => a + b, 0) / this.costs.length;
+    if (this.costs.length < Math.min(MIN_SAMPLES, this.opts.window)) return;
     // Ratio of analysis time to the frame interval: above 1 the stream cannot keep up on its own worker.
-    const load = avg / this.interval;
+    const load = this.estimate() / this.interval;
     if (load > 0.95) this.level = 2;
     else if (load > 0.7) this.level = Math.max(this.level === 3 ? 2 : this.level, 1) as 1 | 2;
     else if (load < 0.5) this.level = 0;
   }
 
+  /** Mean analysis time of the window (seconds) with outliers clipped to OUTLIER_FACTOR × the median. */
+  estimate(): number {
+    const n = this.costs.length;
+    if (n === 0) return 0;
+    const sorted = [...this.costs].sort((a, b) => a - b);
+    const cap = OUTLIER_FACTOR * sorted[n >> 1];
+    let sum = 0;
+    for (const c of this.costs) sum += Math.min(c, cap);
+    return sum / n;
+  }
+
   get degradation(): 0 | 1 | 2 | 3 {
     return this.level;
+  }
+
+  /** The face.frame rate to use now, given the configured one. */
+  faceFrameHz(configured: number): number {
+    return this.level >= 2 ? Math.min(configured, DEGRADED_FACE_FRAME_HZ) : configured;
   }
 }

@@ -301,7 +301,7 @@ export class StreamPipeline {
     if (this.opts.mode === 'live') this.gate.report(result.costMs / 1000);
     this.frames.push({ t: result.t, result });
     this.emotion.onVision(result);
-    const hz = this.gate.degradation >= 2 ? Math.min(this.opts.faceFrameHz, 2) : this.opts.faceFrameHz;
+    const hz = this.gate.faceFrameHz(this.opts.faceFrameHz);
     // Rate-limit on media time (not wall time) so that file runs are reproducible.
     if (result.t - this.lastFaceFrameT >= 1 / hz - 1e-6) {
       this.lastFaceFrameT = result.t;
@@ -327,7 +327,7 @@ export class StreamPipeline {
         framesDropped: this.health.dropped,
         dropRatio: total ? round(this.health.dropped / total) : 0,
         queueDepth: this.inflight,
-        faceFrameHz: this.gate.degradation >= 2 ? Math.min(this.opts.faceFrameHz, 2) : this.opts.faceFrameHz,
+        faceFrameHz: this.gate.faceFrameHz(this.opts.faceFrameHz),
         degraded: this.gate.degradation > 0,
       },
     });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FrameGate } from '../../src/pipeline/frameGate.ts';
+import { DEGRADED_FACE_FRAME_HZ, FrameGate } from '../../src/pipeline/frameGate.ts';
 
 describe('FrameGate', () => {
   it('takes every frame with the global branch when analysis is cheap', () => {
@@ -25,7 +25,50 @@ describe('FrameGate', () => {
     for (let i = 0; i < 60; i++) g.report(0.04);
     assert.equal(g.degradation, 2);
     assert.equal(g.decide(4, 1).global, false);
+    assert.equal(g.faceFrameHz(10), DEGRADED_FACE_FRAME_HZ, 'face.frame slows down at level 2');
+    assert.equal(DEGRADED_FACE_FRAME_HZ, 5);
+    assert.equal(g.faceFrameHz(3), 3, 'a configured rate below the degraded one is kept');
     assert.equal(g.dropped, 0, 'no frame dropped while the worker keeps up');
+  });
+
+  it('keeps the configured face.frame rate below level 2', () => {
+    const g = new FrameGate();
+    for (let i = 0; i < 60; i++) {
+      g.decide(i / 30, 0);
+      g.report(0.025);
+    }
+    assert.equal(g.degradation, 1);
+    assert.equal(g.faceFrameHz(10), 10);
+  });
+
+  it('is not moved by one slow frame, but counts periodic detector frames', () => {
+    const g = new FrameGate();
+    for (let i = 0; i < 30; i++) {
+      g.decide(i / 30, 0);
+      g.report(0.01);
+    }
+    // one 400 ms stall (GC, a new face's descriptor, a lost time slice): the plain mean would be 23 ms, load 0.7+
+    g.decide(1, 0);
+    g.report(0.4);
+    assert.equal(g.degradation, 0);
+    assert.ok(g.estimate() < 0.012, `estimate ${g.estimate()}`);
+    // a slow first frame (detector + descriptor) does not start the stream degraded
+    const s = new FrameGate();
+    s.decide(0, 0);
+    s.report(0.2);
+    for (let i = 1; i < 12; i++) {
+      s.decide(i / 30, 0);
+      s.report(0.01);
+      assert.equal(s.degradation, 0, `frame ${i}`);
+    }
+    // every 10th frame 2.5× as costly (the detector): counted in full (22 ms alone would be load 0.66, level 0)
+    const h = new FrameGate();
+    for (let i = 0; i < 60; i++) {
+      h.decide(i / 30, 0);
+      h.report(i % 10 === 0 ? 0.055 : 0.022);
+    }
+    assert.ok(Math.abs(h.estimate() - 0.0253) < 1e-6, `estimate ${h.estimate()}`);
+    assert.equal(h.degradation, 1);
   });
 
   it('drops whole frames when too many are in flight and counts them', () => {
