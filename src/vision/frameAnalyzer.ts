@@ -27,7 +27,11 @@ export interface FrameAnalyzerOptions {
   maxFaces: number;
   /** a track missing for longer than this (seconds) ends */
   maxMissingS: number;
-  /** run body pose on every Nth frame the global branch is asked for */
+  /**
+   * run body pose on every Nth frame the global branch is asked for. MoveNet is the costliest model per run
+   * (~12 ms, as much as a whole tracking frame); posture changes slowly next to faces, and the global token's motion
+   * energy (scene and body box) is still measured on every global frame, so 2 Hz pose keeps the context.
+   */
   bodyEvery: number;
   /** IoU needed to keep a trackId when a detection replaces a tracked face */
   matchIou: number;
@@ -37,7 +41,7 @@ export const defaultFrameAnalyzerOptions: FrameAnalyzerOptions = {
   detectEvery: 10,
   maxFaces: 4,
   maxMissingS: 0.5,
-  bodyEvery: 6,
+  bodyEvery: 15,
   matchIou: 0.3,
 };
 
@@ -114,6 +118,7 @@ export class FrameAnalyzer {
   private readonly motion = new SceneMotion();
   private body: BodyPose | null = null;
   private globalFrames = 0;
+  private nextBodyFrame = 0;
   readonly options: FrameAnalyzerOptions;
 
   constructor(
@@ -139,7 +144,7 @@ export class FrameAnalyzer {
     const step = await this.tracker.process(frame, t);
     for (const id of step.ended) this.endTrack(id, emit);
     const faces = step.faces.map(({ face, trackId }) => this.describe(face, trackId, t, opts.speaking, emit));
-    const globalToken = opts.global ? await this.globalToken(frame, faces) : null;
+    const globalToken = opts.global ? await this.globalToken(frame, faces, step.detectorRan) : null;
     return { t, faces, globalToken, microexpressions };
   }
 
@@ -235,7 +240,7 @@ export class FrameAnalyzer {
     };
   }
 
-  private async globalToken(frame: RgbFrame, faces: AnalysedFace[]): Promise<Float32Array> {
+  private async globalToken(frame: RgbFrame, faces: AnalysedFace[], detectorRan: boolean): Promise<Float32Array> {
     const g = new Float32Array(GLOBAL_TOKEN_DIM);
     const L = GLOBAL_TOKEN_LAYOUT;
     const main = faces.reduce<AnalysedFace | null>(
@@ -249,7 +254,12 @@ export class FrameAnalyzer {
       g.set([(b.x + b.w / 2) / frame.width, (b.y + b.h / 2) / frame.height, b.h / frame.height], L.facePosition[0]);
     }
     g[L.faceCount[0]] = faces.length / this.options.maxFaces;
-    if (this.movenet && this.globalFrames++ % this.options.bodyEvery === 0) this.body = await this.movenet.run(frame);
+    // a pose that falls due on a detector frame waits one frame: the two together made the slowest frames (~2.5× a
+    // tracking frame), long enough to queue the next frame behind them
+    if (this.movenet && this.globalFrames++ >= this.nextBodyFrame && !detectorRan) {
+      this.body = await this.movenet.run(frame);
+      this.nextBodyFrame = this.globalFrames - 1 + this.options.bodyEvery;
+    }
     let bodyBox: Box | undefined;
     if (this.body) {
       const good = this.body.keypoints.filter((k) => k.score >= 0.3);

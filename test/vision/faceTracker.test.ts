@@ -153,3 +153,47 @@ test('two tracks whose meshes follow onto one face: the older keeps it, the othe
     [1],
   );
 });
+
+test('with no face tracked the detector runs every idleDetectEvery frames, and on every frame while a track is lost (stub stack)', async () => {
+  const face = (x: number): StackFace => {
+    const lm = new Float32Array(468 * 3);
+    for (let i = 0; i < 468; i++) {
+      lm[3 * i] = x + (i % 10) * 10;
+      lm[3 * i + 1] = 100 + Math.floor(i / 10) * 2;
+    }
+    return { box: { x, y: 100, w: 90, h: 92 }, score: 1, mesh: { landmarks: lm, score: 1 } } as unknown as StackFace;
+  };
+  let frame = 0;
+  const detectorFrames: number[] = [];
+  // no face until frame 7; followed on frames 8–11; the mesh loses it from frame 12 on, and so does the detector
+  const present = (k: number) => k >= 7 && k < 12;
+  const stub = {
+    detector: {
+      detect: async () => {
+        detectorFrames.push(frame);
+        return present(frame) ? [{ box: { x: 100, y: 100, w: 90, h: 92 }, score: 1, keypoints: [] }] : [];
+      },
+    },
+    fromDetections: async (_f: RgbFrame, ds: { box: { x: number } }[]) => ds.map((d) => face(d.box.x)),
+    track: async (_f: RgbFrame, prev: Float32Array[]) => prev.map(() => (present(frame) ? face(100) : null)),
+  } as unknown as FaceStack;
+  const tracker = new FaceTracker(stub, { detectEvery: 10, idleDetectEvery: 3, maxMissingS: 0.11 });
+  const blank: RgbFrame = { width: 640, height: 480, rgb: new Uint8Array(640 * 480 * 3) };
+  const steps = [];
+  for (frame = 0; frame < 24; frame++) steps.push(await tracker.process(blank, frame / 30));
+  // idle: 0, 3, 6, 9 (found there, 2 frames after it appeared); 10 is the periodic one; lost on 12: every frame from
+  // 13 until the track ends on 15 (> 0.11 s unseen), then idle again on the tracker's frame count
+  assert.deepEqual(detectorFrames, [0, 3, 6, 9, 10, 13, 14, 15, 18, 21]);
+  assert.deepEqual(
+    steps.map((s) => s.detectorRan),
+    steps.map((_, k) => detectorFrames.includes(k)),
+  );
+  assert.deepEqual(
+    steps.flatMap((s) => s.faces.map((f) => f.trackId)),
+    [0, 0, 0],
+  );
+  assert.deepEqual(
+    steps.flatMap((s) => s.ended),
+    [0],
+  );
+});

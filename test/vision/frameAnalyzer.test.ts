@@ -18,9 +18,10 @@ import { packageRoot } from '../../src/model/modelBuild.ts';
 import { OrtSessionCache } from '../../src/model/ortSession.ts';
 import { FaceDescriptor } from '../../src/vision/faceDescriptor.ts';
 import { FaceStack } from '../../src/vision/faceStack.ts';
-import { FrameAnalyzer } from '../../src/vision/frameAnalyzer.ts';
+import { FrameAnalyzer, GLOBAL_TOKEN_LAYOUT } from '../../src/vision/frameAnalyzer.ts';
 import type { RgbFrame } from '../../src/vision/imageOps.ts';
 import type { MicroExpressionRecord } from '../../src/vision/microExpressionSpotter.ts';
+import type { BodyPose, MoveNet } from '../../src/vision/movenet.ts';
 import { loadVisionModels } from '../../src/vision/visionModels.ts';
 import { FFMPEG, makeFaceClip } from '../harness/clips.ts';
 import { mediaPath, skipWithoutMedia } from '../harness/media.ts';
@@ -207,4 +208,44 @@ test('real talking heads (5 clips, 28 s): at most 1 micro-expression in all, at 
   // to a viewer either. One is tolerated: while tuning, a mouth closing right at a speech end (clip 2, 4.72 s) came
   // and went with small smoothing changes before the spotter's speech hangover covered it.
   assert.ok(micro.length <= 1, micro.join('; '));
+});
+
+test('body pose runs every bodyEvery global frames, a turn that falls on a detector frame waits one frame (stub models)', async () => {
+  let frame = 0;
+  const detectorFrames: number[] = [];
+  const poseFrames: number[] = [];
+  const noFaces = {
+    detector: {
+      detect: async () => {
+        detectorFrames.push(frame);
+        return [];
+      },
+    },
+    fromDetections: async () => [],
+    track: async () => [],
+  } as unknown as FaceStack;
+  const pose: BodyPose = {
+    keypoints: Array.from({ length: 17 }, () => ({ name: 'nose', position: [320, 240], score: 0.9 })),
+    score: 0.9,
+  } as BodyPose;
+  const movenet = {
+    run: async () => {
+      poseFrames.push(frame);
+      return pose;
+    },
+  } as unknown as MoveNet;
+  const analyzer = new FrameAnalyzer(noFaces, movenet, { bodyEvery: 6 });
+  const blank: RgbFrame = { width: 640, height: 480, rgb: new Uint8Array(640 * 480 * 3) };
+  const tokens: (Float32Array | null)[] = [];
+  for (frame = 0; frame < 24; frame++)
+    tokens.push((await analyzer.analyse(blank, frame / 30, { global: true, speaking: 0 })).globalToken);
+  // no face: the detector runs every 3rd frame (idleDetectEvery); pose is due on 0 (a detector frame) → 1, then 7, …
+  assert.deepEqual(detectorFrames, [0, 3, 6, 9, 12, 15, 18, 21]);
+  assert.deepEqual(poseFrames, [1, 7, 13, 19]);
+  // the pose is held in the global token between runs
+  const score = GLOBAL_TOKEN_LAYOUT.body[0] + 2;
+  assert.deepEqual(
+    tokens.map((g) => Number(g?.[score].toFixed(2))),
+    tokens.map((_, k) => (k === 0 ? 0 : 0.9)),
+  );
 });
