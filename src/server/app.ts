@@ -50,11 +50,14 @@ export async function buildServer(config: Config, log: Logger, modules: ServerMo
   const shutdown = new Shutdown(log);
   const ctx: ServerContext = { config, log, app, io, bus, sources: new SourceHub(), readiness, shutdown };
 
-  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const LOOP_RESOLUTION_MS = 10;
+  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loop.enable();
+  // the histogram records whole sampling intervals (resolution + delay): export the delay alone
+  const delayS = (ns: number) => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS) / 1000;
   const loopTimer = setInterval(() => {
-    for (const q of [50, 99]) metrics.eventLoopDelay.set({ quantile: String(q / 100) }, loop.percentile(q) / 1e9);
-    metrics.eventLoopDelay.set({ quantile: 'max' }, loop.max / 1e9);
+    for (const q of [50, 99]) metrics.eventLoopDelay.set({ quantile: String(q / 100) }, delayS(loop.percentile(q)));
+    metrics.eventLoopDelay.set({ quantile: 'max' }, delayS(loop.max));
     loop.reset();
   }, 5000);
   loopTimer.unref();

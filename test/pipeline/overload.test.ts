@@ -59,7 +59,8 @@ describe('overload: 8 real-time streams on 2 cores', { skip: !espeakAvailable() 
     idle.enable();
     await new Promise((r) => setTimeout(r, 1000));
     idle.disable();
-    idleP99 = idle.percentile(99) / 1e6;
+    // the histogram holds each sampling interval, i.e. the 5 ms resolution plus the delay: keep the delay
+    idleP99 = idle.percentile(99) / 1e6 - 5;
     const loop = monitorEventLoopDelay({ resolution: 5 });
     const sources = [];
     for (let i = 0; i < STREAMS; i++) {
@@ -85,8 +86,8 @@ describe('overload: 8 real-time streams on 2 cores', { skip: !espeakAvailable() 
     await Promise.all(pipelines.map((p) => p.done));
     clearInterval(sampler);
     loop.disable();
-    loopP99 = loop.percentile(99) / 1e6;
-    loopMax = loop.max / 1e6;
+    loopP99 = loop.percentile(99) / 1e6 - 5;
+    loopMax = loop.max / 1e6 - 5;
     await pool.close();
     await model.close();
   });
@@ -141,7 +142,7 @@ describe('overload: 8 real-time streams on 2 cores', { skip: !espeakAvailable() 
     assert.ok(ringMax <= ringCapacity);
     // Other processes on the machine (parallel jobs) delay this loop whatever it does: the 20 ms budget is judged
     // when the idle loop was quiet; otherwise only gross blocking fails, and the numbers are printed above.
-    const quiet = idleP99 <= 5;
+    const quiet = idleP99 <= 2;
     if (!quiet)
       console.log(
         `# overload: machine busy before the run (idle loop p99 ${idleP99.toFixed(1)} ms): 20 ms budget not judged`,
