@@ -37,6 +37,8 @@ export interface VisionResult {
   mouthActivity: { trackId: number; value: number }[];
   /** milliseconds the worker spent on the frame */
   costMs: number;
+  /** the request's pixel buffer, transferred back for the next frame (the pipeline takes it off the result) */
+  rgb?: Uint8Array;
 }
 
 /** Per-frame request to the vision worker (the pixels travel as a transferred buffer). */

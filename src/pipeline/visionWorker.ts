@@ -67,8 +67,11 @@ serveWorker(
       imageEmbedding: imageEncoder && a.globalToken ? await imageEncoder.embed(req) : null,
       mouthActivity: a.faces.map((f) => ({ trackId: f.observation.trackId, value: f.mouthActivity })),
       costMs: performance.now() - t0,
+      // nothing keeps the frame past analyse(): the buffer goes back to the stream for reuse
+      rgb: req.rgb,
     };
     const transfer = [
+      req.rgb.buffer as ArrayBuffer,
       ...result.localTokens.map((l) => l.token.buffer as ArrayBuffer),
       ...(result.globalToken ? [result.globalToken.buffer as ArrayBuffer] : []),
       ...(result.imageEmbedding ? [result.imageEmbedding.buffer as ArrayBuffer] : []),
