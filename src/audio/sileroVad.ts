@@ -39,6 +39,8 @@ export class SileroVad {
       intraOpNumThreads: opts.threads ?? 1,
       interOpNumThreads: 1,
       executionMode: 'sequential',
+      // the tensors are tiny: the arena's bookkeeping cost more than it saved (p50 per chunk ~0.30 → ~0.23 ms here)
+      enableCpuMemArena: false,
     });
     const vad = new SileroVad(session, Math.round(((opts.resetAfterS ?? 5) * VAD_SAMPLE_RATE) / VAD_CHUNK));
     return vad;
