@@ -96,6 +96,7 @@ export async function sessionFromBytes(bytes: Uint8Array, threads = 1): Promise<
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    enableCpuMemArena: false,
   });
 }
 
