@@ -9,10 +9,10 @@ import type { AudioChunk } from '../ingest/mediaSource.ts';
 
 export type { AudioFinding };
 
-/** Per-stream audio analysis (VAD, segmenter) on the main thread: well under a millisecond per 32 ms chunk. */
+/** Per-stream audio analysis (VAD, segmenter, prosody), in the stream worker or in-process. */
 export interface AudioBranch {
   push(chunk: AudioChunk): Promise<AudioFinding[]>;
-  flush(): AudioFinding[];
+  flush(): Promise<AudioFinding[]>;
   close(): void | Promise<void>;
 }
 

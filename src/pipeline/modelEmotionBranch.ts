@@ -9,10 +9,12 @@
  * model's state at each decision a function of media time alone, so a file gives the same emotions on every run.
  * Live streams drop frames for the model when the worker falls behind (bounded queue), counted as 'model' drops.
  */
+
+import type { AudioAnalyzerOptions } from '../audio/audioAnalyzer.ts';
 import { countDropped } from '../events/metrics.ts';
 import type { AudioChunk } from '../ingest/mediaSource.ts';
 import type { UtteranceEmotionOptionsInput, VisionInput } from '../model/utteranceEmotion.ts';
-import type { AudioFinding, EmotionBranch, EmotionPayload, VisionResult } from './branches.ts';
+import type { AudioBranch, AudioFinding, EmotionBranch, EmotionPayload, VisionResult } from './branches.ts';
 import type { ModelWorkerInfo, ModelWorkerInit } from './modelWorker.ts';
 import { WorkerPool } from './workerPool.ts';
 
@@ -45,6 +47,27 @@ export class EmotionModelHost {
       await pool.close();
       throw err;
     }
+  }
+
+  /** The stream's audio analysis (VAD, segmenter, prosody) in the worker: the main loop only passes PCM along. */
+  audioBranch(streamId: string, options: Pick<AudioAnalyzerOptions, 'segmenter' | 'prosody'> = {}): AudioBranch {
+    const key = `audio:${streamId}`;
+    const opened = this.pool.run(key, 'audio.open', options);
+    opened.catch(() => undefined);
+    return {
+      push: async (chunk) => {
+        await opened;
+        const x = chunk.samples;
+        // a view would clone its whole underlying buffer across the thread boundary
+        const samples = x.byteLength === x.buffer.byteLength ? x : x.slice();
+        return this.pool.run<AudioFinding[]>(key, 'audio.push', { t: chunk.t, samples });
+      },
+      flush: async () => {
+        await opened;
+        return this.pool.run<AudioFinding[]>(key, 'audio.flush', null);
+      },
+      close: () => this.pool.release(key).catch(() => undefined),
+    };
   }
 
   branch(

@@ -1,10 +1,13 @@
 /**
- * Emotion-model worker thread: the core model's sessions (encoder, Q-Former, head) and one UtteranceEmotionStage
- * per stream. onnxruntime-node runs inference synchronously on the calling thread, so the model must not run on the
- * main event loop; requests arrive in the order the main thread made them (see ModelEmotionBranch), which keeps
- * file runs reproducible.
+ * Stream worker thread: the core model's sessions (encoder, Q-Former, head) with one UtteranceEmotionStage per
+ * stream, and each stream's audio analyzer (Silero VAD, segmenter, prosody). onnxruntime-node runs inference
+ * synchronously on the calling thread, so neither may run on the main event loop; requests arrive in the order the
+ * main thread made them (see ModelEmotionBranch), which keeps file runs reproducible. Audio analyzers live under
+ * the key `audio:<streamId>`, stages under `<streamId>`.
  */
 
+import { AudioAnalyzer, type AudioAnalyzerOptions } from '../audio/audioAnalyzer.ts';
+import type { AudioChunk } from '../ingest/mediaSource.ts';
 import { runInBackground } from '../ingest/processPriority.ts';
 import type { CoreModel } from '../model/coreModel.ts';
 import {
@@ -36,7 +39,10 @@ export type ModelRequest =
   | { kind: 'pcm'; payload: { samples: Float32Array; t: number } }
   | { kind: 'due'; payload: number }
   | { kind: 'finalize'; payload: Parameters<UtteranceEmotionStage['finalize']>[0] }
-  | { kind: 'end'; payload: number };
+  | { kind: 'end'; payload: number }
+  | { kind: 'audio.open'; payload: Pick<AudioAnalyzerOptions, 'segmenter' | 'prosody'> }
+  | { kind: 'audio.push'; payload: AudioChunk }
+  | { kind: 'audio.flush'; payload: null };
 
 const init = workerInit<ModelWorkerInit>();
 // heavy work yields the core to the main event loop when both want it (processPriority.ts)
@@ -50,6 +56,13 @@ try {
   loadError = err as Error;
 }
 const stages = new Map<string, UtteranceEmotionStage>();
+const analyzers = new Map<string, Promise<AudioAnalyzer>>();
+
+function analyzer(key: string): Promise<AudioAnalyzer> {
+  const a = analyzers.get(key);
+  if (!a) throw new Error(`stream worker: audio ${key} was not opened`);
+  return a;
+}
 /** a failed frame encoding, reported with the stream's next answer */
 const failures = new Map<string, Error>();
 
@@ -68,8 +81,21 @@ function stage(key: string): UtteranceEmotionStage {
 
 serveWorker(
   async (kind, key, payload) => {
-    if (!model) throw loadError ?? new Error('model worker: no model');
     const req = { kind, payload } as ModelRequest;
+    // audio does not need the model
+    switch (req.kind) {
+      case 'audio.open': {
+        const a = AudioAnalyzer.create(req.payload);
+        a.catch(() => undefined);
+        analyzers.set(key, a);
+        return { result: null };
+      }
+      case 'audio.push':
+        return { result: await (await analyzer(key)).push(req.payload) };
+      case 'audio.flush':
+        return { result: (await analyzer(key)).flush() };
+    }
+    if (!model) throw loadError ?? new Error('model worker: no model');
     switch (req.kind) {
       case 'open':
         stages.set(key, new UtteranceEmotionStage(model, req.payload));
@@ -114,8 +140,11 @@ serveWorker(
         throw new Error(`model worker: unknown request ${kind}`);
     }
   },
-  (key) => {
+  async (key) => {
     stages.delete(key);
     failures.delete(key);
+    const a = analyzers.get(key);
+    analyzers.delete(key);
+    if (a) await (await a.catch(() => undefined))?.close();
   },
 );

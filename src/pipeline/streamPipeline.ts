@@ -426,7 +426,7 @@ export class StreamPipeline {
       this.pumpWaiting();
       await this.idle;
       try {
-        for (const f of this.deps.audio.flush()) this.onFinding(f);
+        for (const f of await this.deps.audio.flush()) this.onFinding(f);
       } catch (err) {
         this.deps.log.warn({ err: (err as Error).message }, 'audio flush failed');
       }
