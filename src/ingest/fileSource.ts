@@ -58,6 +58,7 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
   private readonly audioQueue: { t: number; samples: Float32Array }[] = [];
   private audioPacing: NodeJS.Timeout | undefined;
   private audioEnded = false;
+  private readonly spareFrames: Uint8Array[] = [];
   private open = 0;
   private framesOut = 0;
   private lastT = 0;
@@ -104,8 +105,12 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
     const { width, height } = size;
     const child = this.spawn(['-map', '0:v:0', '-vf', `scale=${width}:${height},showinfo`, ...RGB_FRAMES_TO_STDOUT]);
     const reader = new RawFrameReader(width * height * 3, (buf, index) => {
-      // The reader's pool is reused: keep a private copy only while the frame waits for its pts or its time.
-      this.frameQueue.push({ buf: buf.slice(), index });
+      // The reader's pool is reused: keep a private copy only while the frame waits for its pts or its time. The
+      // copies are recycled once emitted (listeners copy what they keep): a fresh 0.9 MB buffer per frame was a
+      // steady source of GC pauses on the main loop.
+      const copy = this.spareFrames.pop() ?? new Uint8Array(buf.length);
+      copy.set(buf);
+      this.frameQueue.push({ buf: copy, index });
       this.drain();
     });
     child.stdout?.on('data', (chunk: Buffer) => reader.push(chunk));
@@ -224,6 +229,7 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
       this.lastT = t;
       this.framesOut++;
       this.emit('video', { t, width: this.size!.width, height: this.size!.height, rgb: buf, index });
+      if (this.spareFrames.length < 4) this.spareFrames.push(buf);
     }
     // Bound what waits in memory: stop reading ffmpeg while frames queue up.
     this.setVideoFlow(this.frameQueue.length < 3 && !this.paused);
