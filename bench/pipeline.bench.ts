@@ -5,7 +5,8 @@
  * Metrics: realtime_streams (largest N with drop ratio < 5 % and ≥ 25 fps analysed), core_per_stream,
  * rss_mb_per_stream, loop_delay_ms_p99, frame_to_event_ms_p95.
  * Usage: npm run bench -- pipeline [--seconds 60] [--streams 1,2,4,6]
- * (WHIP streams from Chromium are not part of this suite yet: the WHIP ingest is not built.)
+ * Then N Chromium publishers over WHIP into a server (--whip 1,2; 0 to skip): whip_realtime_streams,
+ * whip_frame_to_event_ms_p95 (decoded frame → face.frame).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -14,11 +15,19 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { EventBus } from '../src/events/bus.ts';
 import { rootLogger } from '../src/events/logger.ts';
 import { openFileSource } from '../src/ingest/fileSource.ts';
+import type { MediaSource } from '../src/ingest/mediaSource.ts';
 import { defaultBranches } from '../src/pipeline/branchFactory.ts';
 import { EmotionModelHost } from '../src/pipeline/modelEmotionBranch.ts';
 import { PipelineManager } from '../src/pipeline/pipelineManager.ts';
 import { WorkerPool } from '../src/pipeline/workerPool.ts';
+import { analysisModule } from '../src/server/analysisModule.ts';
+import { buildServer } from '../src/server/app.ts';
+import { loadConfig } from '../src/server/config.ts';
+import { modelsReady } from '../src/server/modelsReady.ts';
+import { whipRoutes } from '../src/server/whipRoutes.ts';
+import { chromiumAvailable, fakeDeviceFiles, launchChromium } from '../test/harness/chromium.ts';
 import { makeFaceClip, makeSpeechWav } from '../test/harness/clips.ts';
+import { WHIP_PUBLISH_PAGE } from '../test/harness/whipPage.ts';
 import { cpuSeconds, percentile } from './lib/stats.ts';
 
 const args = process.argv.slice(2);
@@ -28,6 +37,11 @@ const arg = (name: string, def: string) => {
 };
 const seconds = Number(arg('seconds', '30'));
 const counts = arg('streams', '1,2,4,6').split(',').map(Number);
+/** WHIP phase: this many Chromium publishers at once (0 = skip; Chromium's own encoding shares the 2 cores) */
+const whipCounts = arg('whip', '1,2')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 
 const dir = mkdtempSync(join(tmpdir(), 'microemo-bench-pipeline-'));
 const speech = makeSpeechWav(join(dir, 'speech'), {
@@ -108,6 +122,66 @@ async function runN(n: number): Promise<Row> {
   };
 }
 
+/**
+ * N headless Chromium publishers (fake camera + microphone from the same clip) → WHIP → the server's pipelines.
+ * Measures what the server sees: analysed fps and drops from stream.health, decoded frame → face.frame latency.
+ * Chromium's CPU is not counted (another process) but competes for the same cores.
+ */
+async function runWhip(n: number): Promise<{ n: number; fps: number; drop: number; latP95: number }> {
+  const server = await buildServer(
+    loadConfig({}, { port: 0, dataDir: join(dir, `whip-${n}`), maxSessionsPerRoom: 16 }),
+    rootLogger(),
+    [
+      modelsReady,
+      analysisModule,
+      whipRoutes,
+      (ctx) => {
+        ctx.app.get('/bench/publish.html', async (_req, reply) => reply.type('text/html').send(WHIP_PUBLISH_PAGE));
+      },
+    ],
+  );
+  const base = `http://127.0.0.1:${(await server.listen()).port}`;
+  await server.readiness.whenDone('vision-workers');
+  const arrivals = new Map<string, Map<number, number>>();
+  server.sources.on('source', (src: MediaSource) => {
+    const arr = new Map<number, number>();
+    arrivals.set(src.info.streamId, arr);
+    src.on('video', (f) => arr.set(f.t, performance.now()));
+  });
+  const lat: number[] = [];
+  const health: { fpsAnalysed: number; dropRatio: number }[] = [];
+  server.bus.on((e) => {
+    if (e.type === 'face.frame') {
+      const at = arrivals.get(e.streamId)?.get(e.t);
+      if (at !== undefined) lat.push(performance.now() - at);
+    } else if (e.type === 'stream.health') health.push(e);
+  });
+  const browser = await launchChromium(fake);
+  try {
+    const pages = await Promise.all(Array.from({ length: n }, () => browser.newPage()));
+    for (const page of pages) {
+      await page.goto(`${base}/bench/publish.html`);
+      await page.evaluate(
+        ([url]) => (window as unknown as { publish: (u: string, o: object) => Promise<string> }).publish(url, {}),
+        [`${base}/whip/bench`] as const,
+      );
+    }
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    for (const page of pages) {
+      await page.evaluate(() => (window as unknown as { unpublish: () => Promise<number> }).unpublish());
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  const late = health.filter((h) => h.fpsAnalysed > 0);
+  const fps = late.length ? late.reduce((a, h) => a + h.fpsAnalysed, 0) / late.length : 0;
+  const drop = late.length ? late.reduce((a, h) => a + h.dropRatio, 0) / late.length : 1;
+  return { n, fps, drop, latP95: percentile(lat, 95) };
+}
+const fake = whipCounts.length && chromiumAvailable() ? fakeDeviceFiles(clip, dir, Math.min(seconds, 20)) : undefined;
+
 try {
   const rows: Row[] = [];
   for (const n of counts) {
@@ -119,6 +193,16 @@ try {
         `loop p99 ${r.loopP99.toFixed(1)} ms, frame→face.frame p50 ${r.latP50.toFixed(1)} ms p95 ${r.latP95.toFixed(1)} ms`,
     );
   }
+  const whipRows: Awaited<ReturnType<typeof runWhip>>[] = [];
+  if (fake) {
+    for (const n of whipCounts) {
+      const r = await runWhip(n);
+      whipRows.push(r);
+      console.log(
+        `WHIP from Chromium, ${n} publisher(s), ${seconds} s: ${r.fps.toFixed(1)} fps analysed/stream, drops ${(r.drop * 100).toFixed(1)} %, decoded frame→face.frame p95 ${r.latP95.toFixed(1)} ms`,
+      );
+    }
+  } else if (whipCounts.length) console.log('WHIP phase skipped: Debian chromium not installed');
   const ok = rows.filter((r) => r.drop < 0.05 && r.fps >= 25);
   const best = ok.length ? Math.max(...ok.map((r) => r.n)) : 0;
   const ref = rows.find((r) => r.n === best) ?? rows[0];
@@ -133,6 +217,15 @@ try {
         loop_delay_ms_p99: Number(Math.max(...rows.map((r) => r.loopP99)).toFixed(2)),
         frame_to_event_ms_p95: Number(ref.latP95.toFixed(1)),
         frame_to_event_ms_p50: Number(ref.latP50.toFixed(1)),
+        ...(whipRows.length
+          ? {
+              whip_realtime_streams: Math.max(
+                0,
+                ...whipRows.filter((r) => r.drop < 0.05 && r.fps >= 25).map((r) => r.n),
+              ),
+              whip_frame_to_event_ms_p95: Number((whipRows[0]?.latP95 ?? Number.NaN).toFixed(1)),
+            }
+          : {}),
       },
     }),
   );
