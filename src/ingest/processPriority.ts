@@ -8,7 +8,7 @@
 import { setPriority } from 'node:os';
 
 /** nice value of decoders and worker threads (the main thread stays at 0) */
-export const BACKGROUND_NICE = 5;
+export const BACKGROUND_NICE = 10;
 
 /**
  * Lowers the priority of a child process, or (no pid) of the calling thread: on Linux a worker thread calling this
