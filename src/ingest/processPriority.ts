@@ -2,7 +2,7 @@
  * Scheduling priority of the heavy work (ffmpeg decoders, vision and model worker threads) relative to the main
  * event loop (signalling, socket.io, HTTP, event ordering). On a machine with more busy threads than cores the
  * kernel otherwise shares time evenly, and the main loop waits its turn behind every decoder and worker: tens to
- * hundreds of milliseconds of event-loop delay under overload. A small nice value keeps throughput (the heavy work
+ * hundreds of milliseconds of event-loop delay under overload. A nice value keeps throughput (the heavy work
  * still gets every idle cycle) while the main loop gets the core when it has something to do.
  */
 import { setPriority } from 'node:os';
