@@ -33,13 +33,16 @@ export function numberOption(name: string, v: string, o: { int?: boolean; min?: 
   return n;
 }
 
-export async function loadLabelled(opts: {
+/** What `datasetOptions` (plus the commands' `--data`) parse into. */
+export interface DatasetCommandOptions {
   data: string;
   cache: string | false;
   modelsDir?: string;
   imageEncoder?: string;
   progress: boolean;
-}): Promise<CachedClip[]> {
+}
+
+export async function loadLabelled(opts: DatasetCommandOptions): Promise<CachedClip[]> {
   const dir = resolve(opts.data);
   const extractor = new MediaClipExtractor({
     modelsDir: opts.modelsDir ? resolve(opts.modelsDir) : undefined,

@@ -20,6 +20,11 @@ import { WorkerPool } from './workerPool.ts';
 
 type HeldAudio = { t: number; pcm?: AudioChunk; speaking?: number };
 
+/** The samples as their own buffer: a view would clone its whole underlying buffer across the thread boundary. */
+function ownBuffer(x: Float32Array): Float32Array {
+  return x.byteLength === x.buffer.byteLength ? x : x.slice();
+}
+
 /** Audio older than this (media seconds behind the newest) is handed over even before a release asks for it. */
 const MAX_HELD_S = 10;
 
@@ -57,10 +62,7 @@ export class EmotionModelHost {
     return {
       push: async (chunk) => {
         await opened;
-        const x = chunk.samples;
-        // a view would clone its whole underlying buffer across the thread boundary
-        const samples = x.byteLength === x.buffer.byteLength ? x : x.slice();
-        return this.pool.run<AudioFinding[]>(key, 'audio.push', { t: chunk.t, samples });
+        return this.pool.run<AudioFinding[]>(key, 'audio.push', { t: chunk.t, samples: ownBuffer(chunk.samples) });
       },
       flush: async () => {
         await opened;
@@ -175,11 +177,6 @@ export class ModelEmotionBranch implements EmotionBranch {
 
   private handOver(a: HeldAudio): void {
     if (a.speaking !== undefined) this.post('audio', { kind: 'speaking', t: a.t, probability: a.speaking });
-    if (a.pcm) {
-      const x = a.pcm.samples;
-      // a view would clone its whole underlying buffer across the thread boundary
-      const samples = x.byteLength === x.buffer.byteLength ? x : x.slice();
-      this.post('pcm', { samples, t: a.pcm.t });
-    }
+    if (a.pcm) this.post('pcm', { samples: ownBuffer(a.pcm.samples), t: a.pcm.t });
   }
 }

@@ -33,6 +33,7 @@ export interface ModelWorkerInfo {
 }
 
 export type ModelRequest =
+  | { kind: 'info'; payload: null }
   | { kind: 'open'; payload: UtteranceEmotionOptionsInput }
   | { kind: 'vision'; payload: VisionInput }
   | { kind: 'audio'; payload: AudioInput }
@@ -97,6 +98,13 @@ serveWorker(
     }
     if (!model) throw loadError ?? new Error('model worker: no model');
     switch (req.kind) {
+      case 'info':
+        return {
+          result: {
+            kind: String(model.weights.meta?.kind ?? 'unknown'),
+            imageEmbeddingDim: model.options.imageEmbeddingDim,
+          } satisfies ModelWorkerInfo,
+        };
       case 'open':
         stages.set(key, new UtteranceEmotionStage(model, req.payload));
         return { result: null };
@@ -129,14 +137,6 @@ serveWorker(
         return { result: out };
       }
       default:
-        if ((kind as string) === 'info') {
-          return {
-            result: {
-              kind: String(model.weights.meta?.kind ?? 'unknown'),
-              imageEmbeddingDim: model.options.imageEmbeddingDim,
-            } satisfies ModelWorkerInfo,
-          };
-        }
         throw new Error(`model worker: unknown request ${kind}`);
     }
   },

@@ -7,17 +7,12 @@ import { EMOTION_CLASSES } from '../../events/schema.ts';
 import { ABLATIONS } from '../../model/coreModel.ts';
 import { evaluateClips, formatEval } from '../../model/evaluation.ts';
 import { loadCoreModel } from '../../model/utteranceEmotion.ts';
-import { datasetOptions, imageEmbeddingDimOf, loadLabelled } from '../datasetCommand.ts';
+import { type DatasetCommandOptions, datasetOptions, imageEmbeddingDimOf, loadLabelled } from '../datasetCommand.ts';
 import { createProgress } from '../progress.ts';
 
-interface EvalOpts {
-  data: string;
+interface EvalOpts extends DatasetCommandOptions {
   weights?: string;
   json?: boolean;
-  cache: string | false;
-  modelsDir?: string;
-  imageEncoder?: string;
-  progress: boolean;
 }
 
 export function register(program: Command): void {

@@ -9,10 +9,15 @@ import type { Command } from 'commander';
 import { modelOptionsSchema } from '../../model/modelOptions.ts';
 import { trainWithReport } from '../../model/trainer.ts';
 import { saveWeights } from '../../model/weights.ts';
-import { datasetOptions, imageEmbeddingDimOf, loadLabelled, numberOption } from '../datasetCommand.ts';
+import {
+  type DatasetCommandOptions,
+  datasetOptions,
+  imageEmbeddingDimOf,
+  loadLabelled,
+  numberOption,
+} from '../datasetCommand.ts';
 
-interface TrainOpts {
-  data: string;
+interface TrainOpts extends DatasetCommandOptions {
   out: string;
   report?: string;
   epochs: string;
@@ -26,10 +31,6 @@ interface TrainOpts {
   encoderLayers?: string;
   qformerLayers?: string;
   window?: string;
-  cache: string | false;
-  modelsDir?: string;
-  imageEncoder?: string;
-  progress: boolean;
 }
 
 export function register(program: Command): void {
