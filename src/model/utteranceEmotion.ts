@@ -142,6 +142,15 @@ export class UtteranceEmotionStage {
     } else if (f.kind === 'utterance.end' && this.open?.utteranceId === f.utteranceId) this.open = null;
   }
 
+  /**
+   * Earliest media time at which `due` can answer anything, as of the calls made so far (−∞ before the first frame:
+   * the first window starts there). A caller may skip `due(t)` for t below it: such a call changes nothing.
+   */
+  get nextDue(): number {
+    if (this.nextWindow === undefined) return Number.NEGATIVE_INFINITY;
+    return Math.min(this.nextWindow, this.open ? this.open.nextPartial : Number.POSITIVE_INFINITY);
+  }
+
   /** Partial and windowed emotions due at media time t. */
   due(t: number): Promise<EmotionPayload[]> {
     return this.serial(async () => {

@@ -15,7 +15,7 @@ import { countDropped } from '../events/metrics.ts';
 import type { AudioChunk } from '../ingest/mediaSource.ts';
 import type { UtteranceEmotionOptionsInput, VisionInput } from '../model/utteranceEmotion.ts';
 import type { AudioBranch, AudioFinding, EmotionBranch, EmotionPayload, VisionResult } from './branches.ts';
-import type { ModelWorkerInfo, ModelWorkerInit } from './modelWorker.ts';
+import type { DueAnswer, ModelWorkerInfo, ModelWorkerInit } from './modelWorker.ts';
 import { WorkerPool } from './workerPool.ts';
 
 type HeldAudio = { t: number; pcm?: AudioChunk; speaking?: number };
@@ -89,6 +89,13 @@ export class ModelEmotionBranch implements EmotionBranch {
   private readonly held: HeldAudio[] = [];
   private queued = 0;
   private failure: Error | undefined;
+  /**
+   * The stage's next due time as last reported: releases before it (most face.frame events) skip the round trip to
+   * the worker, which would only answer nothing. Reset by every utterance boundary the stage is told about; `epoch`
+   * keeps an answer computed before a reset from restoring a stale value.
+   */
+  private nextDue = Number.NEGATIVE_INFINITY;
+  private epoch = 0;
 
   constructor(
     private readonly pool: WorkerPool,
@@ -108,8 +115,8 @@ export class ModelEmotionBranch implements EmotionBranch {
     return p;
   }
 
-  private ask(kind: string, payload: unknown): Promise<EmotionPayload[]> {
-    return this.pool.run<EmotionPayload[]>(this.streamId, kind, payload).then((out) => {
+  private ask<R>(kind: string, payload: unknown): Promise<R> {
+    return this.pool.run<R>(this.streamId, kind, payload).then((out) => {
       const f = this.failure;
       this.failure = undefined;
       if (f) throw f;
@@ -137,7 +144,11 @@ export class ModelEmotionBranch implements EmotionBranch {
 
   onAudio(f: AudioFinding): void {
     if (f.kind === 'speaking') this.hold({ t: f.t, speaking: f.probability });
-    else this.post('audio', f);
+    else {
+      this.nextDue = Number.NEGATIVE_INFINITY;
+      this.epoch++;
+      this.post('audio', f);
+    }
   }
 
   onPcm(chunk: AudioChunk): void {
@@ -146,18 +157,23 @@ export class ModelEmotionBranch implements EmotionBranch {
 
   due(t: number): Promise<EmotionPayload[]> {
     this.release(t);
-    return this.ask('due', t);
+    if (t < this.nextDue) return Promise.resolve([]);
+    const epoch = this.epoch;
+    return this.ask<DueAnswer>('due', t).then((a) => {
+      if (epoch === this.epoch) this.nextDue = a.nextDue;
+      return a.out;
+    });
   }
 
   finalize(u: { utteranceId: string; start: number; end: number; trackId: number | null; t: number }) {
     this.release(u.t);
-    return this.ask('finalize', u);
+    return this.ask<EmotionPayload[]>('finalize', u);
   }
 
   async close(t: number): Promise<EmotionPayload[]> {
     this.release(Number.POSITIVE_INFINITY);
     try {
-      return await this.ask('end', t);
+      return await this.ask<EmotionPayload[]>('end', t);
     } finally {
       await this.pool.release(this.streamId).catch(() => undefined);
     }

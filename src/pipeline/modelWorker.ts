@@ -17,6 +17,7 @@ import {
   UtteranceEmotionStage,
   type VisionInput,
 } from '../model/utteranceEmotion.ts';
+import type { EmotionPayload } from './branches.ts';
 import { serveWorker, workerInit } from './workerHost.ts';
 
 export interface ModelWorkerInit {
@@ -24,6 +25,12 @@ export interface ModelWorkerInit {
   weights?: string;
   /** width of the image encoder's embeddings in the global tokens (0 = none) */
   imageEmbeddingDim: number;
+}
+
+/** What a 'due' request answers: the payloads, and when the stage can next have any. */
+export interface DueAnswer {
+  out: EmotionPayload[];
+  nextDue: number;
 }
 
 /** What the 'info' request answers. */
@@ -121,9 +128,10 @@ serveWorker(
         stage(key).onPcm(req.payload.samples, req.payload.t);
         return { result: null };
       case 'due': {
-        const out = await stage(key).due(req.payload);
+        const s = stage(key);
+        const out = await s.due(req.payload);
         reportFailure(key);
-        return { result: out };
+        return { result: { out, nextDue: s.nextDue } satisfies DueAnswer };
       }
       case 'finalize': {
         const out = await stage(key).finalize(req.payload);
