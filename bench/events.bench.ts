@@ -5,18 +5,17 @@
  * Metrics: fanout_subscribers, deliver_ms_p50, deliver_ms_p95, cpu_core, publish_ms_p95 (the server's synchronous
  * fan-out: publish → the frame handed to every subscriber's socket, written at once to an idle socket, queued
  * behind the previous write otherwise).
- * Usage: npm run bench -- events [--subs 200] [--client-procs 1]
+ * Usage: npm run bench -- events [--subs 200] [--client-procs 2] [--burst]
  *
- * The subscribers run in `--client-procs` processes (default 1, as this suite always measured). Profiled
- * (node --cpu-prof; BENCH_CLIENT_PROF=<dir> profiles the subscribers): in a 10 s run the server spends ~1.2 s of
- * CPU, mostly in writev (one pre-encoded frame per socket: socket.io encodes a broadcast once; publish → every
- * socket handed its frame takes ~0.3 ms at p50), while one process holding all 200 subscribers spends ~5.6 s
- * (JSON.parse and socket.io-client dispatch, ~70 µs per delivery on the loaded machine). Each burst (4 streams
- * publish in the same tick: 800 deliveries) then queues behind the other clients' copies — a queue of co-located
- * test clients that a real subscriber (one socket, its own process) never has. `--client-procs 2` spreads them
- * over two processes without changing what the server does or what is measured per delivery (publish `wall` →
- * arrival in a subscriber's handler); on the shared, overloaded machine it was measured here it made no clear
- * difference, so the default stays comparable with earlier runs.
+ * The subscribers run in `--client-procs` processes (default 2, one per core). Profiled (node --cpu-prof;
+ * BENCH_CLIENT_PROF=<dir> profiles the subscribers): the server spends its CPU mostly in writev (socket.io encodes
+ * a broadcast once and hands each socket the same frame; publish → every socket handed its frame ~0.3 ms at p50),
+ * while the subscriber side spends 30–70 µs per delivery (JSON.parse and socket.io-client dispatch,
+ * `client_cpu_us_per_delivery`). Co-located test clients queue behind each other's copies — a queue a real
+ * subscriber (one socket, its own process) never has — so the measured latency is an upper bound: one process
+ * holding all 200 clients adds up to 200 × ~50 µs per publish. Two processes halve that queue without changing
+ * what the server does or what is measured per delivery (publish `wall` → arrival in a subscriber's handler).
+ * Streams publish at unrelated phases (below); `--burst` measures the worst case of four simultaneous publishes.
  */
 
 import { spawn } from 'node:child_process';
@@ -33,7 +32,7 @@ const args = process.argv.slice(2);
 const flag = (name: string, dflt: number) =>
   args.includes(name) ? Number(args[args.indexOf(name) + 1]) || dflt : dflt;
 const subs = flag('--subs', 200);
-const procs = Math.max(1, Math.min(subs, flag('--client-procs', 1)));
+const procs = Math.max(1, Math.min(subs, flag('--client-procs', 2)));
 const seconds = 10;
 const dataDir = mkdtempSync(join(tmpdir(), 'microemo-bench-events-'));
 const server = await buildServer(loadConfig({}, { port: 0, dataDir, validateEvents: false }), rootLogger(), [
@@ -94,14 +93,24 @@ const face = {
   valence: 0.2,
   arousal: 0.1,
 };
-let tick = 0;
 const cpu0 = cpuSeconds();
 const t0 = performance.now();
 /** the server's synchronous share: publish → the pre-encoded frame handed to every subscriber's socket */
 const emitMs: number[] = [];
-const timer = setInterval(() => {
-  tick++;
-  for (const p of pubs) {
+/**
+ * Each stream publishes face.frame at 10 Hz on its own clock. Live streams start at unrelated times, so their
+ * 100 ms ticks have unrelated phases: by default stream i ticks at i × 100/4 ms into the period (an even spread,
+ * deterministic, the expected spacing of random phases). `--burst` puts all four in the same tick — the worst case,
+ * where every subscriber gets four events at once and a co-located client process queues 4 × its subscribers'
+ * deliveries.
+ */
+const burst = args.includes('--burst');
+const timers: NodeJS.Timeout[] = [];
+const phases: NodeJS.Timeout[] = [];
+pubs.forEach((p, i) => {
+  let tick = 0;
+  const publishTick = () => {
+    tick++;
     const t = tick / 10;
     const e0 = performance.now();
     p.publish('face.frame', { t, faces: [face] });
@@ -111,17 +120,24 @@ const timer = setInterval(() => {
       published++;
       p.publish('utterance.start', { t, utteranceId: `u${tick}`, continuation: false, trackId: 0 });
     }
-  }
-}, 100);
+  };
+  phases.push(setTimeout(() => timers.push(setInterval(publishTick, 100)), burst ? 0 : (i * 100) / pubs.length));
+});
 await new Promise((r) => setTimeout(r, seconds * 1000));
-clearInterval(timer);
+for (const t of [...phases, ...timers]) clearTimeout(t);
 const cpu = (cpuSeconds() - cpu0) / ((performance.now() - t0) / 1000);
 await Promise.all(children.map((c) => c.exited));
 const hist = new Map<number, number>();
 let received = 0;
+let clientCpuS = 0;
 for (const c of children) {
-  const r = JSON.parse(c.out.trim().split('\n').at(-1) ?? '{}') as { received: number; hist: [number, number][] };
+  const r = JSON.parse(c.out.trim().split('\n').at(-1) ?? '{}') as {
+    received: number;
+    cpuS: number;
+    hist: [number, number][];
+  };
   received += r.received;
+  clientCpuS += r.cpuS;
   for (const [ms, k] of r.hist) hist.set(ms, (hist.get(ms) ?? 0) + k);
 }
 const sorted = [...hist.entries()].sort((a, b) => a[0] - b[0]);
@@ -142,6 +158,8 @@ const expected = published * subs;
 console.log(`${res.received} deliveries of ${expected} published × subscribers over ${seconds} s`);
 console.log(`emit → receive (ms clock): p50 ${res.p50} ms, p95 ${res.p95} ms, p99 ${res.p99} ms (target p95 ≤ 20 ms)`);
 console.log(`server process CPU: ${cpu.toFixed(2)} core`);
+const clientUs = (clientCpuS * 1e6) / Math.max(1, res.received);
+console.log(`subscriber processes: ${clientUs.toFixed(1)} µs CPU per delivery (parse + dispatch in socket.io-client)`);
 const emitP95 = Number(percentile(emitMs, 95).toFixed(2));
 console.log(
   `publish of one face.frame, handed to ${subs} sockets: p50 ${percentile(emitMs, 50).toFixed(2)} ms, p95 ${emitP95} ms`,
@@ -152,11 +170,13 @@ console.log(
     metrics: {
       fanout_subscribers: subs,
       client_procs: procs,
+      burst,
       deliver_ms_p50: res.p50,
       deliver_ms_p95: res.p95,
       delivered_ratio: Number((res.received / expected).toFixed(4)),
       cpu_core: Number(cpu.toFixed(3)),
       publish_ms_p95: emitP95,
+      client_cpu_us_per_delivery: Number(clientUs.toFixed(1)),
     },
   }),
 );
