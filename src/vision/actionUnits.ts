@@ -12,35 +12,51 @@
  *   corner     −y of mouth corners 61, 291                             mouthW    x distance 61 ↔ 291
  *   lipGap     y(14) − y(13) (inner lips)                               jaw       y of chin 152
  *   lipThick   (y13 − y0) + (y17 − y14) (red lip heights)
- *   chinLip    y(152) − y(17) + 0.45·lipGap: the lower lip drops with an opening mouth ~0.45× the lip gap more than
- *              the chin point does (slope 0.35–0.59 over the 8 MEAD clips, r ≈ −0.9), which alone read as AU17
+ *   chinLip    y(152) − y(17) + 0.4·lipGap: the lower lip drops with an opening mouth ~0.4× the lip gap more than
+ *              the chin point does, which alone read as AU17 (within-clip slope on the talking heads of
+ *              ../shared/media/talking 1–5: 0.22–0.60, median 0.39; scripts/neutralPrior.ts --slopes)
  *   cornerR/L  −y of one corner (61 / 291)
- *   liftR/L    y(lip midline) − y(corner), midline = (y13 + y14)/2: the corner against the mouth's own centre, so a
- *              dropping jaw (speech) does not read as a depressed corner
+ *   liftR/L    y(lip midline) − y(corner) − 0.4·lipGap, midline = (y13 + y14)/2: the corner against the mouth's own
+ *              centre, so a dropping jaw (speech) does not read as a depressed corner; the midline itself drops with
+ *              half the lip gap while the corners stay, so the raw lift grows with an opening mouth (slope 0.32–0.49
+ *              on talking heads 1–5, median 0.37, r ≈ 0.9): 0.4·lipGap takes that out, or every open mouth reads AU12
  *
- * Dead zone: Δ⁺ = max(0, Δ − z), Δ⁻ = max(0, −Δ − z), Δ = measure − baseline, z = noiseK·σ with σ the measure's
- * robust spread over the track's gated neutral samples (NeutralBaseline.spread), at most `maxDeadZone`. A still face
- * keeps full sensitivity; a jittery or talking one does not read its own noise as expression. Measured on MEAD
- * M030 (neutral clip, talking, speaker's baseline from that clip): σ ≈ 0.004 IOD for brows and lids, 0.02–0.04 for
- * the mouth; before the dead zone AU12/15/17/20 sat at 0.4–1.0 on that neutral clip (scripts/auDump.ts).
+ * Baseline: the track's own gated neutral samples, starting from the population's neutral face (neutralPrior.ts,
+ * measured on non-MEAD media) and handing over to the track's own median as its confidently-neutral samples
+ * accumulate (NeutralBaseline, `priorShare` = how much is still the population's).
+ * Dead zone: Δ⁺ = max(0, Δ − z), Δ⁻ = max(0, −Δ − z), Δ = measure − baseline, per measure
+ *   z = min(maxDeadZone, noiseK·σ_own) + identityK·σ_pop·priorShare
+ * with σ_own the measure's robust spread over the track's gated neutral samples (NeutralBaseline.spread: landmark
+ * jitter, talking) and σ_pop its between-person spread in the population (neutralPrior.ts). A still face keeps full
+ * sensitivity; a jittery or talking one does not read its own noise as expression; and while the reference is still
+ * (partly) the population's, a face whose neutral differs from the population's by up to identityK·σ_pop reads no
+ * AU from it: the reference's bias, priorShare·(population − own), never exceeds that share of the dead zone.
  *
  * AUs (clamped to 0..1):
  *   AU1  inner brow raiser   Δ⁺ innerBrow / 0.06
  *   AU2  outer brow raiser   Δ⁺ outerBrow / 0.06
  *   AU4  brow lowerer        ½ Δ⁻ innerBrow / 0.05 + ½ Δ⁻ browGap / 0.05
- *   AU5  upper lid raiser    Δ⁺ upperLid / 0.035
+ *   AU5  upper lid raiser    Δ⁺ eyeOpen / 0.04 (the aperture widening; 0.04 IOD ≈ 40 % of the population's neutral
+ *                            lid gap of 0.098, neutralPrior.ts: FACS' AU5 E shows sclera above the iris, a gap
+ *                            about that much wider. The upper lid's height alone moved with the whole eye region.)
  *   AU6  cheek raiser        ½ Δ⁺ cheek / 0.04 + ½ Δ⁺ lowerLid / 0.03
  *   AU7  lid tightener       Δ⁺ lowerLid / 0.025 − ½ Δ⁺ cheek / 0.04 (the lower lid rising more than the cheek
- *                            pushes it; MEAD angry: lid +0.020 with cheek +0.033, so the cheek only half cancels)
- *   AU9  nose wrinkler       (Δ⁺ noseWing − 0.3 Δ⁺ corner) / 0.04 (a smile lifts the alae ~0.3× the corner lift)
- *   AU12 lip corner puller   0.6 max(Δ⁺ cornerR, Δ⁺ cornerL) / 0.05 + 0.4 Δ⁺ mouthW / 0.12, only when a corner
- *                            rises; the stronger side, so a one-sided pull (contempt) shows
- *   AU15 lip corner depressor max(Δ⁻ liftR, Δ⁻ liftL) / 0.04
+ *                            pushes it: in a smile (AU6) the lower lid rises ~0.45× the cheek — single_face.mp4
+ *                            smiling, against the population prior: lid +0.014, cheek +0.032 — so half cancels)
+ *   AU9  nose wrinkler       (Δ⁺ noseWing − 0.3 Δ⁺ corner) / 0.04 (a smile lifts the alae ~0.3× the corner lift:
+ *                            0.32 and 0.43 on the smiling talkers single_face.mp4 and WolfgangLanger_Pexels.mp4)
+ *   AU12 lip corner puller   0.6 lift / 0.05 + 0.4 Δ⁺ mouthW / 0.12 with lift = max(Δ⁺ liftR, Δ⁺ liftL), only when a
+ *                            corner rises against the mouth's centre; the stronger side, so a one-sided pull
+ *                            (contempt) shows. Not the corners' height in the face (cornerR/L): that is mostly
+ *                            face length (between-person σ 0.06 IOD, neutralPrior.ts), the lift σ 0.02
+ *   AU15 lip corner depressor ½ (Δ⁻ liftR + Δ⁻ liftL) / 0.04 (both sides: a naturally crooked mouth, one corner
+ *                            lower, is identity, not AU15)
  *   AU17 chin raiser         Δ⁻ chinLip / 0.04
- *   AU20 lip stretcher       Δ⁺ mouthW / 0.15 − Δ⁺ corner / 0.05 (widening without lifting)
+ *   AU20 lip stretcher       Δ⁺ mouthW / 0.15 − lift / 0.05 (widening without lifting)
  *   AU23 lip tightener/pressor (23/24) Δ⁻ lipThick / 0.06
- *   AU25 lips part           (Δ lipGap − 0.02) / 0.1 (no dead zone: parted lips are what speech looks like)
- *   AU26 jaw drop            (Δ jaw − 0.02) / 0.15 (no dead zone, as AU25)
+ *   AU25 lips part           (Δ lipGap − 0.02 − zᵢ) / 0.1 (no noise dead zone: parted lips are what speech looks
+ *                            like; zᵢ = identityK·σ_pop·priorShare only, as the face's length is identity)
+ *   AU26 jaw drop            (Δ jaw − 0.02 − zᵢ) / 0.15 (as AU25)
  *   AU45 blink               (0.7 − eyeOpen / baseline eyeOpen) / 0.5 (a ratio: eye size differs per person)
  * Speech: lip-corner and lip-shape measures follow articulation (DESIGN: r ≈ 0.6–0.7 with lip gap), so AU12, AU15,
  * AU17, AU20, AU23 are damped by (1 − speechDamp·speaking) and mouth measures never enter the baseline while speaking.
@@ -53,7 +69,8 @@ import { z } from 'zod';
 import { AU_NAMES, type AuIntensities, type AuName } from '../events/schema.ts';
 import { type FaceFrame, faceFrame, normaliseMesh } from './alignment.ts';
 import { MESH_POINTS } from './faceMesh.ts';
-import { NeutralBaseline, neutralBaselineOptionsSchema } from './neutralBaseline.ts';
+import { NeutralBaseline, type NeutralPrior, neutralBaselineOptionsSchema } from './neutralBaseline.ts';
+import { NEUTRAL_PRIOR } from './neutralPrior.ts';
 import { OneEuroVector } from './oneEuro.ts';
 import { REGION_LANDMARKS } from './regionMotion.ts';
 
@@ -94,8 +111,8 @@ const MOUTH_MEASURES = new Set<number>([
   M.liftR,
   M.liftL,
 ]);
-/** AU25, AU26 and AU45 read absolute changes: no dead zone */
-const NO_DEAD_ZONE = new Set<number>([M.lipGap, M.jaw, M.eyeOpen]);
+/** AU25 and AU26 read absolute changes: no noise dead zone, only the identity one (AU45 reads a ratio of eyeOpen) */
+const NO_DEAD_ZONE = new Set<number>([M.lipGap, M.jaw]);
 const SPEECH_DAMPED: AuName[] = ['AU12', 'AU15', 'AU17', 'AU20', 'AU23'];
 
 /** The landmark indices the measures read (also used for the cheap motion estimate). */
@@ -114,6 +131,10 @@ const SMOOTHED = Int32Array.from(
 
 export const actionUnitOptionsSchema = z.object({
   baseline: neutralBaselineOptionsSchema.prefault({}),
+  /** start each track's baseline from the population's neutral face (neutralPrior.ts) */
+  prior: z.boolean().default(true),
+  /** identity dead zone while the baseline is still the prior, in between-person σ (see the top comment) */
+  identityK: z.number().min(0).default(1),
   /** how much full speech damps the speech-driven mouth AUs */
   speechDamp: z.number().min(0).max(1).default(0.7),
   /** dead zone per measure in units of its neutral spread σ (0 = none) */
@@ -133,6 +154,19 @@ export const actionUnitOptionsSchema = z.object({
     .prefault({}),
 });
 export type ActionUnitOptions = z.infer<typeof actionUnitOptionsSchema>;
+
+/** NEUTRAL_PRIOR in MEASURES order. */
+export const MEASURE_PRIOR: NeutralPrior = (() => {
+  const row = (n: string) => {
+    const v = NEUTRAL_PRIOR[n];
+    if (!v) throw new Error(`neutralPrior.ts has no ${n}`);
+    return v;
+  };
+  return {
+    mean: Float32Array.from(MEASURES.map((n) => row(n)[0])),
+    spread: Float32Array.from(MEASURES.map((n) => row(n)[1])),
+  };
+})();
 
 const y = (n: Float32Array, i: number) => n[3 * i + 1];
 const x = (n: Float32Array, i: number) => n[3 * i];
@@ -154,12 +188,12 @@ export function meshMeasures(n: Float32Array, out = new Float32Array(MEASURES.le
   out[M.lipGap] = Math.max(0, y(n, 14) - y(n, 13));
   out[M.jaw] = y(n, 152);
   out[M.lipThick] = y(n, 13) - y(n, 0) + (y(n, 17) - y(n, 14));
-  out[M.chinLip] = y(n, 152) - y(n, 17) + 0.45 * out[M.lipGap];
+  out[M.chinLip] = y(n, 152) - y(n, 17) + 0.4 * out[M.lipGap];
   out[M.cornerR] = -y(n, 61);
   out[M.cornerL] = -y(n, 291);
   const midline = (y(n, 13) + y(n, 14)) / 2;
-  out[M.liftR] = midline - y(n, 61);
-  out[M.liftL] = midline - y(n, 291);
+  out[M.liftR] = midline - y(n, 61) - 0.4 * out[M.lipGap];
+  out[M.liftL] = midline - y(n, 291) - 0.4 * out[M.lipGap];
   return out;
 }
 
@@ -187,18 +221,19 @@ export function auFromMeasures(
   set('AU1', up(M.innerBrow) / 0.06);
   set('AU2', up(M.outerBrow) / 0.06);
   set('AU4', 0.5 * (down(M.innerBrow) / 0.05) + 0.5 * (down(M.browGap) / 0.05));
-  set('AU5', up(M.upperLid) / 0.035);
+  set('AU5', up(M.eyeOpen) / 0.04);
   set('AU6', 0.5 * (up(M.cheek) / 0.04) + 0.5 * (up(M.lowerLid) / 0.03));
   set('AU7', up(M.lowerLid) / 0.025 - (0.5 * up(M.cheek)) / 0.04);
   set('AU9', (up(M.noseWing) - 0.3 * up(M.corner)) / 0.04);
-  const lift = Math.max(up(M.cornerR), up(M.cornerL));
+  const lift = Math.max(up(M.liftR), up(M.liftL));
   set('AU12', lift > 0 ? 0.6 * (lift / 0.05) + 0.4 * (up(M.mouthW) / 0.12) : 0);
-  set('AU15', Math.max(down(M.liftR), down(M.liftL)) / 0.04);
+  set('AU15', (0.5 * (down(M.liftR) + down(M.liftL))) / 0.04);
   set('AU17', down(M.chinLip) / 0.04);
-  set('AU20', up(M.mouthW) / 0.15 - up(M.corner) / 0.05);
+  set('AU20', up(M.mouthW) / 0.15 - lift / 0.05);
   set('AU23', down(M.lipThick) / 0.06);
-  set('AU25', (d(M.lipGap) - 0.02) / 0.1);
-  set('AU26', (d(M.jaw) - 0.02) / 0.15);
+  // z holds only the identity share for these (NO_DEAD_ZONE)
+  set('AU25', (d(M.lipGap) - 0.02 - z[M.lipGap]) / 0.1);
+  set('AU26', (d(M.jaw) - 0.02 - z[M.jaw]) / 0.15);
   set('AU45', b[M.eyeOpen] > 0 ? (0.7 - m[M.eyeOpen] / b[M.eyeOpen]) / 0.5 : 0);
   const damp = 1 - speechDamp * clamp01(speaking);
   for (const n of SPEECH_DAMPED) out[AU_INDEX[n]] *= damp;
@@ -246,13 +281,16 @@ export class ActionUnitEstimator {
     this.opts = actionUnitOptionsSchema.parse(opts);
   }
 
-  /** `landmarks`: 468×3 mesh in frame coordinates; `speaking`: 0..1 (probability or flag). */
-  analyse(trackId: number, t: number, landmarks: Float32Array, speaking = 0): AuFrame {
+  /**
+   * `landmarks`: 468×3 mesh in frame coordinates; `speaking`: 0..1 (probability or flag); `neutralProb`: the
+   * expression nets' neutral probability for this face, when known (gates the baseline's samples).
+   */
+  analyse(trackId: number, t: number, landmarks: Float32Array, speaking = 0, neutralProb?: number): AuFrame {
     let st = this.tracks.get(trackId);
     if (!st) {
       const sm = this.opts.smoothing;
       st = {
-        baseline: new NeutralBaseline(MEASURES.length, this.opts.baseline),
+        baseline: new NeutralBaseline(MEASURES.length, this.opts.baseline, this.opts.prior ? MEASURE_PRIOR : null),
         prev: null,
         smooth: sm.minCutoff > 0 ? new OneEuroVector(sm) : null,
         deadZone: new Float32Array(MEASURES.length),
@@ -272,10 +310,13 @@ export class ActionUnitEstimator {
       }
       motion /= AU_LANDMARKS.length * dt;
     }
-    st.baseline.offer(t, measures, motion, speaking >= 0.5 ? this.frozen : this.open);
+    st.baseline.offer(t, measures, motion, speaking >= 0.5 ? this.frozen : this.open, neutralProb);
     const spread = st.baseline.spread;
+    const idK = this.opts.identityK * st.baseline.priorShare;
     for (let i = 0; i < MEASURES.length; i++)
-      st.deadZone[i] = NO_DEAD_ZONE.has(i) ? 0 : Math.min(this.opts.maxDeadZone, this.opts.noiseK * spread[i]);
+      st.deadZone[i] =
+        (NO_DEAD_ZONE.has(i) ? 0 : Math.min(this.opts.maxDeadZone, this.opts.noiseK * spread[i])) +
+        idK * MEASURE_PRIOR.spread[i];
     const au = auFromMeasures(
       measures,
       st.baseline.values,
@@ -291,8 +332,8 @@ export class ActionUnitEstimator {
     return res;
   }
 
-  estimate(trackId: number, t: number, landmarks: Float32Array, speaking: number): AuIntensities {
-    return auRecord(this.analyse(trackId, t, landmarks, speaking).au);
+  estimate(trackId: number, t: number, landmarks: Float32Array, speaking: number, neutralProb?: number): AuIntensities {
+    return auRecord(this.analyse(trackId, t, landmarks, speaking, neutralProb).au);
   }
 
   baselineOf(trackId: number): NeutralBaseline | undefined {

@@ -178,7 +178,7 @@ export class FrameAnalyzer {
     const gap = dist(lm, 13, 14) / iod;
     const mouthActivity = track.lipGap === null ? 0 : Math.abs(gap - track.lipGap);
     track.lipGap = gap;
-    const auFrame = this.aus.analyse(trackId, t, lm, speaking);
+    const auFrame = this.aus.analyse(trackId, t, lm, speaking, face.expression.probs[0]);
     const au: AuIntensities = auRecord(auFrame.au);
     const pose = headPoseFromFrame(auFrame.faceFrame);
     const round = (x: number) => Math.round(x * 10) / 10;

@@ -9,7 +9,10 @@
  * faster than `maxFaceSpeed`: camera pans and zooms, fast head moves, where the mesh deforms without the face doing
  * so), talking (mouth/jaw-only events while speaking or within `speechHangS` after), single-frame spikes (fewer than `minFramesAbove` frames over
  * the threshold: decoded video makes one-frame mesh jumps at keyframes), weak events (apex under `minIntensity`: the
- * adaptive threshold of a very still face can sit near the floor, where mesh noise crosses it), and anything in a
+ * adaptive threshold of a very still face can sit near the floor, where mesh noise crosses it; and an apex that rises
+ * less than `minIntensity` above the level at the onset: an expression the face held from the track's first frame —
+ * a posed clip, someone joining with a smile, read against the population prior — has no onset, only jitter on a
+ * plateau), and anything in a
  * track's first `warmupS` (the threshold and the AU baseline have no history yet; a new track's mesh also settles
  * over its first frames).
  * Micro: 40–500 ms; macro: ≥ 500 ms (up to `maxEventS`, then closed there).
@@ -117,6 +120,8 @@ interface Sample {
 
 interface OpenEvent {
   onset: number;
+  /** each region's signal at the onset frame (the level the rise starts from) */
+  onsetSig: Float32Array;
   apex: Sample;
   apexScore: number;
   regions: Set<FaceRegion>;
@@ -215,6 +220,7 @@ class TrackSpotter {
     if (!this.ev && above && f.t - this.firstT >= o.warmupS) {
       this.ev = {
         onset: this.last ? this.last.t : f.t,
+        onsetSig: this.last ? this.last.sig : new Float32Array(NR),
         apex: s,
         apexScore: score,
         regions: new Set(),
@@ -271,8 +277,12 @@ class TrackSpotter {
     if (regions.every((r) => r === 'mouth' || r === 'jaw') && ev.speakSum / ev.frames >= o.speakingMin) return;
     const aus = AU_NAMES.filter((n, i) => n !== 'AU45' && ev.apex.au[i] >= o.auMin);
     let intensity = 0;
-    for (let r = 0; r < NR; r++) intensity = Math.max(intensity, ev.apex.sig[r]);
-    if (intensity < o.minIntensity) return;
+    let rise = 0;
+    for (let r = 0; r < NR; r++) {
+      intensity = Math.max(intensity, ev.apex.sig[r]);
+      rise = Math.max(rise, ev.apex.sig[r] - ev.onsetSig[r]);
+    }
+    if (intensity < o.minIntensity || rise < o.minIntensity) return;
     emit({
       trackId: this.trackId,
       onset: ev.onset,

@@ -2,9 +2,19 @@
  * A per-track neutral reference for geometric measures that expressions do not pull along.
  * Why not the first frames: posed clips start expressive. Why not a mean: it follows every expression.
  * Here: a per-measure median over a long window of *gated* samples — taken at most every `sampleEveryS`, only on
- * low-motion frames (expressions are onsets, i.e. motion) and, for mouth measures, not while speaking. An expression
- * held for less than half the window cannot move the median; the window slides, so the reference adapts slowly
- * (new speaker pose, lighting). Until `minSamples` exist the median of what there is stands in.
+ * low-motion frames (expressions are onsets, i.e. motion), only on frames the expression nets call neutral with
+ * probability ≥ `minNeutralProb` (when the caller passes that probability) and, for mouth measures, not while
+ * speaking. An expression held for less than half the window cannot move the median; the window slides, so the
+ * reference adapts slowly (new speaker pose, lighting).
+ * Population prior (optional, neutralPrior.ts): before the track has confidently-neutral samples of its own, the
+ * reference is the population's neutral face; as n own samples accumulate it blends out,
+ *   value = (w·prior + n·median) / (w + n),  w = `priorWeight` samples,
+ * so a face that is expressive from its first frame (a posed clip, a user who joins smiling) is measured against a
+ * neutral face instead of against itself, and a face that shows itself neutral for a second or two soon owns its
+ * reference. `priorShare` = w / (w + n) is how much of the reference is still the population's: actionUnits.ts
+ * widens its dead zone by that share of the between-person spread, so identity (someone's naturally high brows) does
+ * not read as an expression. Without a prior the first sample is taken ungated and the median of what there is
+ * stands in until `minSamples` exist (the behaviour of a track with no population reference).
  * The same samples give each measure's robust spread (1.4826·MAD ≈ σ): how much that face moves while "neutral"
  * (landmark jitter, talking), which actionUnits.ts uses as a per-track dead zone. It moves slowly, so once settled it
  * is recomputed every `SPREAD_EVERY` samples (a second at the default rate): the extra sorts doubled the p95 cost of
@@ -21,10 +31,27 @@ export const neutralBaselineOptionsSchema = z.object({
   maxMotion: z.number().positive().default(0.6),
   /** samples before the baseline counts as settled */
   minSamples: z.number().int().positive().default(10),
+  /**
+   * frames whose expression-net neutral probability is below this are not sampled (only when the caller gives one).
+   * 0.5: the ensemble's own decision threshold; the nets rarely call a face neutral while it shows an expression
+   * (DESIGN.md: they confuse expressions with each other, not with neutral), so this keeps posed faces out.
+   */
+  minNeutralProb: z.number().min(0).max(1).default(0.5),
+  /**
+   * weight of the population prior, in own samples: 3 (0.6 s of neutral frames at the default sampling) — after 2 s
+   * of neutral frames the prior is 23 % of the reference, after 10 s 6 %
+   */
+  priorWeight: z.number().min(0).default(3),
 });
 export type NeutralBaselineOptions = z.infer<typeof neutralBaselineOptionsSchema>;
 
 const SPREAD_EVERY = 5;
+
+/** The population's neutral value and between-person spread (robust σ) of each measure. */
+export interface NeutralPrior {
+  mean: ArrayLike<number>;
+  spread: ArrayLike<number>;
+}
 
 export class NeutralBaseline {
   private readonly opts: NeutralBaselineOptions;
@@ -37,10 +64,13 @@ export class NeutralBaseline {
   private readonly med: Float32Array;
   private readonly sigma: Float32Array;
   private readonly scratch: Float32Array;
+  /** the reference: the window median, blended with the prior while the track has few samples */
+  private readonly ref: Float32Array;
 
   constructor(
     readonly dims: number,
     opts: z.input<typeof neutralBaselineOptionsSchema> = {},
+    readonly prior: NeutralPrior | null = null,
   ) {
     this.opts = neutralBaselineOptionsSchema.parse(opts);
     this.cap = Math.max(1, Math.round(this.opts.windowS / this.opts.sampleEveryS));
@@ -48,6 +78,11 @@ export class NeutralBaseline {
     this.med = new Float32Array(dims);
     this.sigma = new Float32Array(dims);
     this.scratch = new Float32Array(this.cap);
+    this.ref = new Float32Array(dims);
+    if (prior) {
+      if (prior.mean.length !== dims || prior.spread.length !== dims) throw new Error('neutral prior: wrong length');
+      this.ref.set(prior.mean);
+    }
   }
 
   get samples(): number {
@@ -60,10 +95,15 @@ export class NeutralBaseline {
 
   /**
    * Offers one frame's measures. `frozen[i]` true keeps measure i out of this sample (its previous-sample value is
-   * repeated, so a speaker's mouth never defines the neutral mouth). Returns true when sampled.
+   * repeated, so a speaker's mouth never defines the neutral mouth). `neutralProb`: the expression nets' neutral
+   * probability for the frame, if known. Returns true when sampled.
    */
-  offer(t: number, m: ArrayLike<number>, motion: number, frozen?: ArrayLike<boolean>): boolean {
-    if (this.count > 0 && (t - this.lastT < this.opts.sampleEveryS || motion > this.opts.maxMotion)) return false;
+  offer(t: number, m: ArrayLike<number>, motion: number, frozen?: ArrayLike<boolean>, neutralProb?: number): boolean {
+    const ungatedFirst = this.count === 0 && !this.prior;
+    if (!ungatedFirst) {
+      if (t - this.lastT < this.opts.sampleEveryS || motion > this.opts.maxMotion) return false;
+      if (neutralProb !== undefined && neutralProb < this.opts.minNeutralProb) return false;
+    }
     const d = this.dims;
     const prev = this.count > 0 ? ((this.head - 1 + this.cap) % this.cap) * d : -1;
     const o = this.head * d;
@@ -78,9 +118,14 @@ export class NeutralBaseline {
     return true;
   }
 
-  /** The per-measure median of the window. */
+  /** The per-measure reference: the median of the window, blended with the prior (see the top comment). */
   get values(): Float32Array {
-    return this.med;
+    return this.prior ? this.ref : this.med;
+  }
+
+  /** How much of the reference is still the population prior, w / (w + n); 0 without a prior. */
+  get priorShare(): number {
+    return this.prior ? this.opts.priorWeight / (this.opts.priorWeight + this.count) || 0 : 0;
   }
 
   /** Per-measure robust spread of the window (1.4826·MAD, the σ of a normal distribution); 0 until 2 samples. */
@@ -102,6 +147,10 @@ export class NeutralBaseline {
       for (let k = 0; k < n; k++) s[k] = Math.abs(this.ring[k * d + i] - m);
       s.sort();
       this.sigma[i] = n >= 2 ? 1.4826 * mid(s) : 0;
+    }
+    if (this.prior) {
+      const w = this.opts.priorWeight;
+      for (let i = 0; i < d; i++) this.ref[i] = (w * this.prior.mean[i] + n * this.med[i]) / (w + n);
     }
   }
 }

@@ -1,13 +1,25 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ActionUnitEstimator, AU_INDEX } from '../../src/vision/actionUnits.ts';
+import {
+  ActionUnitEstimator,
+  AU_INDEX,
+  auFromMeasures,
+  MEASURE_PRIOR,
+  MEASURES,
+} from '../../src/vision/actionUnits.ts';
 import { NeutralBaseline } from '../../src/vision/neutralBaseline.ts';
 import { browLower, neutralUnitMesh, smile, toFrame } from './syntheticFace.ts';
 
 const unit = neutralUnitMesh();
+/**
+ * The synthetic face is a cartoon whose proportions lie up to 3 between-person σ off the population's neutral face
+ * (neutralPrior.ts: cheeks +2.2σ, lip heights −3.2σ), so these formula tests run without the population prior; the
+ * prior's own tests are below.
+ */
+const NO_PRIOR = { prior: false } as const;
 
 test('neutral frames give near-zero AUs; a brow lowering gives AU4, a smile AU12 and AU6', () => {
-  const est = new ActionUnitEstimator();
+  const est = new ActionUnitEstimator(NO_PRIOR);
   for (let f = 0; f < 60; f++) est.analyse(1, f / 30, toFrame(unit, f));
   const neutral = est.analyse(1, 2, toFrame(unit, 60));
   assert.ok(Math.max(...neutral.au) < 0.15, `${neutral.au}`);
@@ -31,4 +43,40 @@ test('the neutral baseline is not the first frames and does not absorb a held ex
   assert.equal(b.values[0], 0);
   // high-motion frames are not sampled
   assert.equal(b.offer(100, [5], 10), false);
+});
+
+test('population prior: the baseline starts at the prior, ignores frames the nets do not call neutral, and hands over to the own median', () => {
+  const prior = { mean: [1], spread: [0.1] };
+  const b = new NeutralBaseline(1, { sampleEveryS: 0.2, priorWeight: 3 }, prior);
+  assert.equal(b.values[0], 1);
+  assert.equal(b.priorShare, 1);
+  // a posed face: expressive (value 2) from its first frame, the nets say not neutral → never sampled
+  for (let f = 0; f < 60; f++) assert.equal(b.offer(f / 30, [2], 0, undefined, 0.1), false);
+  assert.equal(b.values[0], 1);
+  assert.equal(b.samples, 0);
+  // then calm (value 0, neutral p 0.9): n own samples weigh n against the prior's 3
+  let n = 0;
+  for (let f = 60; f < 120; f++) if (b.offer(f / 30, [0], 0, undefined, 0.9)) n++;
+  assert.equal(b.samples, n);
+  assert.ok(n >= 9, `${n}`);
+  assert.ok(Math.abs(b.values[0] - 3 / (3 + n)) < 1e-6, `${b.values[0]}`);
+  assert.ok(Math.abs(b.priorShare - 3 / (3 + n)) < 1e-9);
+});
+
+test('identity dead zone: brows up to 1 between-person σ above the reference read no AU1, 3σ do', () => {
+  // the dead zone the estimator uses while the reference is all prior (priorShare 1, identityK 1): z = σ_pop
+  const est0 = new ActionUnitEstimator(NO_PRIOR);
+  const first = est0.analyse(0, 0, toFrame(unit, 0));
+  const m = first.measures;
+  const iBrow = MEASURES.indexOf('innerBrow');
+  const au1 = (shiftSigma: number) => {
+    const mean = Float32Array.from(m);
+    const spread = Float32Array.from(MEASURE_PRIOR.spread);
+    mean[iBrow] -= shiftSigma * spread[iBrow];
+    const out = auFromMeasures(m, mean, 0, 0.7, undefined, spread);
+    return out[AU_INDEX.AU1];
+  };
+  assert.equal(au1(0), 0);
+  assert.equal(au1(1), 0);
+  assert.ok(au1(3) > 0.5, `${au1(3)}`);
 });
