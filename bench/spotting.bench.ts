@@ -25,6 +25,7 @@ import {
   MEAD_NEUTRAL,
   MEAD_SIZE,
   MICRO_AT,
+  medianPose,
   splice,
   truthOf,
 } from '../test/harness/splicedExpressions.ts';
@@ -56,6 +57,7 @@ const fmt = (e: MicroExpressionRecord) =>
 const spotted: Interval[] = [];
 const truth: Interval[] = [];
 const matched: { kind: boolean; onsetMs: number; apexMs: number; inserted: 'micro' | 'macro' }[] = [];
+const pose = medianPose(neutralLm);
 const base = await spot(neutral);
 console.log(`neutral clip: ${base.length} spotted ${base.map(fmt).join('; ')}`);
 for (const e of base) spotted.push({ onset: e.onset, offset: e.offset, video: 'neutral' });
@@ -64,7 +66,7 @@ const START = 40; // 1.6 s
 for (const [label, file] of Object.entries(MEAD_CLIPS)) {
   const path = mediaPath(join('labeled', 'mead', file));
   if (!path) continue;
-  const apex = await apexFrame(stack, await decode(path), label as keyof typeof MEAD_CLIPS);
+  const apex = await apexFrame(stack, await decode(path), label as keyof typeof MEAD_CLIPS, pose);
   for (const [kind, ins] of [
     ['micro', MICRO_AT(START)],
     ['macro', MACRO_AT(START)],
@@ -86,7 +88,7 @@ for (const [label, file] of Object.entries(MEAD_CLIPS)) {
         apexMs: Math.abs(hit.e.apex - gt.apex) * 1000,
       });
     console.log(
-      `${video.padEnd(18)} apex frame ${apex.index} (p ${apex.probability.toFixed(2)}), truth ${gt.onset.toFixed(2)}–${gt.offset.toFixed(2)}: ${hit ? `HIT iou ${hit.iou.toFixed(2)}` : 'miss'}; ${events.map(fmt).join('; ') || 'nothing spotted'}`,
+      `${video.padEnd(18)} apex frame ${apex.index} (p ${apex.probability.toFixed(2)}, pose off by ${apex.poseDistance.toFixed(1)}°), truth ${gt.onset.toFixed(2)}–${gt.offset.toFixed(2)}: ${hit ? `HIT iou ${hit.iou.toFixed(2)}` : 'miss'}; ${events.map(fmt).join('; ') || 'nothing spotted'}`,
     );
   }
 }

@@ -12,6 +12,7 @@
 import { EXPRESSION_CLASSES, type ExpressionClass } from '../../src/events/schema.ts';
 import { fivePoints, similarityTransform } from '../../src/vision/alignment.ts';
 import type { FaceStack } from '../../src/vision/faceStack.ts';
+import { type HeadPose, headPose } from '../../src/vision/headPose.ts';
 import { type RgbFrame, warpAffine } from '../../src/vision/imageOps.ts';
 
 export interface ApexFrame {
@@ -22,18 +23,44 @@ export interface ApexFrame {
   landmarks: Float32Array;
 }
 
-/** The frame of `frames` where the face stack's ensemble is most sure of `label`. */
-export async function apexFrame(stack: FaceStack, frames: RgbFrame[], label: ExpressionClass): Promise<ApexFrame> {
-  let best: ApexFrame | undefined;
+/**
+ * The apex frame for `label`: among the frames where the expression nets give the label at least 0.8 of their
+ * highest probability in the clip, the one whose head pose is closest to `pose` (the neutral clip's). A similarity
+ * warp cannot undo an out-of-plane head rotation, and a different pitch or yaw dissolved in reads as head motion.
+ */
+export async function apexFrame(
+  stack: FaceStack,
+  frames: RgbFrame[],
+  label: ExpressionClass,
+  pose: HeadPose = { yaw: 0, pitch: 0, roll: 0 },
+): Promise<ApexFrame & { poseDistance: number }> {
+  const seen: (ApexFrame & { poseDistance: number })[] = [];
   for (let i = 0; i < frames.length; i++) {
     const [face] = await stack.detect(frames[i]);
     if (!face) continue;
-    const p = face.expression.probs[EXPRESSION_CLASSES.indexOf(label)];
-    if (!best || p > best.probability)
-      best = { frame: frames[i], index: i, probability: p, landmarks: face.mesh.landmarks };
+    const hp = headPose(face.mesh.landmarks);
+    seen.push({
+      frame: frames[i],
+      index: i,
+      probability: face.expression.probs[EXPRESSION_CLASSES.indexOf(label)],
+      landmarks: face.mesh.landmarks,
+      poseDistance: Math.hypot(hp.yaw - pose.yaw, hp.pitch - pose.pitch, hp.roll - pose.roll),
+    });
   }
-  if (!best) throw new Error(`no face in any frame for ${label}`);
-  return best;
+  if (seen.length === 0) throw new Error(`no face in any frame for ${label}`);
+  const top = Math.max(...seen.map((s) => s.probability));
+  return seen.filter((s) => s.probability >= 0.8 * top).sort((a, b) => a.poseDistance - b.poseDistance)[0];
+}
+
+/** Median head pose over landmarks (the neutral clip's usual pose). */
+export function medianPose(landmarks: readonly (Float32Array | null)[]): HeadPose {
+  const poses = landmarks.flatMap((lm) => (lm ? [headPose(lm)] : []));
+  const med = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1] ?? 0;
+  return {
+    yaw: med(poses.map((p) => p.yaw)),
+    pitch: med(poses.map((p) => p.pitch)),
+    roll: med(poses.map((p) => p.roll)),
+  };
 }
 
 export interface Insertion {
