@@ -19,6 +19,12 @@
  *     AU5 .15 + AU7 .2 + AU23 .15 · disgusted AU9 .5 + AU4 .3 + AU15 .2 (AU10 is not estimated) · contempt AU12 .6 −
  *     AU6 .6 (a lip-corner pull without cheek raise: the AU set has no one-sided AU12/AU14, so the asymmetry itself
  *     cannot be read from the local token).
+ *     Happy needs AU12: every EMFACS happiness prototype has the lip-corner puller, so where the nets say happy but
+ *     the mesh shows no lip-corner pull, half of their happy evidence is withdrawn — one more FFN unit
+ *     relu(p_happy − 2·AU12) (zero once AU12 ≥ p_happy / 2) written at −HAPPY_WITHOUT_AU12 into the happy proto
+ *     dim; with λ = 2 that is −3 = −T/2 logits per unit of p_happy, half the nets' own weight (they read happiness
+ *     best of all classes, DESIGN.md, so not all of it). While speaking the AU12 in the token is damped (×0.3,
+ *     actionUnits.ts), so a talking smile keeps most but not all of its happy evidence.
  *  3. Q-Former: key coordinate 0 of head h is a salience feature — h0: expressive, h1: dynamics, h2: none
  *     (uniform), h3: prosody energy; coordinate 1 is a type gate (+8 for face tokens and the summary in h0–h2, for
  *     prosody tokens in h3), so visual heads pool faces and the prosody head pools voice. Query k's coefficients
@@ -59,6 +65,10 @@ export const FACS_PROTOTYPES: Record<Exclude<EmotionClass, 'neutral'>, Partial<R
   contempt: { AU12: 0.6, AU6: -0.6 },
 };
 export const PROTO_THRESHOLD = 0.1;
+/** weight of the "happy without AU12" unit into the happy proto dim (see the top comment) */
+export const HAPPY_WITHOUT_AU12 = 1.5;
+/** FFN unit index of that unit: after the 7 prototype units and the 2 × 15 |velocity| units */
+const HAPPY_CHECK_UNIT = 7 + 2 * AU_NAMES.length;
 
 /** β per query (rows) for heads 0 (expressive), 1 (dynamics), 2 (uniform, unused), 3 (prosody energy). */
 export const QUERY_BETAS: readonly (readonly [number, number, number, number])[] = [
@@ -89,13 +99,13 @@ export const CLASS_BIAS: Record<EmotionClass, number> = {
   contempt: -1,
 };
 
-/** Whether the routing fits the options (4 heads, dh ≥ 32, room for the layout and 37 FFN units, ≥ 3 queries). */
+/** Whether the routing fits the options (4 heads, dh ≥ 32, room for the layout and 38 FFN units, ≥ 3 queries). */
 export function routingFits(o: ModelOptions): boolean {
   return (
     o.heads === 4 &&
     headDim(o) >= 32 &&
     o.dModel - o.timeDims >= RESIDUAL_USED &&
-    o.ffnDim >= 7 + 2 * AU_NAMES.length &&
+    o.ffnDim >= HAPPY_CHECK_UNIT + 1 &&
     o.queries >= 3
   );
 }
@@ -191,6 +201,10 @@ export function defaultWeights(input: ModelOptionsInput | ModelOptions = {}): Mo
     set(w, 'enc.0.W2', up, R.dynamics[0], 10 / AU_NAMES.length / 2);
     set(w, 'enc.0.W2', up + 1, R.dynamics[0], 10 / AU_NAMES.length / 2);
   }
+  const happy = EMOTION_CLASSES.indexOf('happy');
+  set(w, 'enc.0.W1', R.probs[0] + happy, HAPPY_CHECK_UNIT, 1);
+  set(w, 'enc.0.W1', R.au[0] + auIdx('AU12'), HAPPY_CHECK_UNIT, -2);
+  set(w, 'enc.0.W2', HAPPY_CHECK_UNIT, R.proto[0] + happy, -HAPPY_WITHOUT_AU12);
 
   // 3. Q-Former layer 0 and queries
   const salience = [R.expressive[0], R.dynamics[0], -1, R.prosody[0] + PROSODY_INPUT.energy];

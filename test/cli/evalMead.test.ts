@@ -1,6 +1,9 @@
 /**
  * `microemo eval` on the MEAD clips of ../shared/media/labeled/mead (8 posed emotions of one speaker, video only):
- * the table is printed and the default model does not fall below ablation (a), the frame-mean of the expression nets.
+ * the table is printed and the default model beats ablation (a), the frame-mean of the expression nets (issue #8).
+ * Measured: full 0.75 (angry, disgusted, happy, neutral, sad, surprised right; contempt → neutral, fear → surprised),
+ * frame-mean 0.625 (angry → happy, contempt → neutral, fear → surprised). The angry clip comes right because the nets'
+ * happy reading of it meets no lip-corner pull in the mesh (defaultWeights.ts: happy needs AU12).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,7 +18,7 @@ describe('eval on MEAD', { skip: skipWithoutMedia('labeled/mead/labels.csv') }, 
   const data = join(MEDIA_DIR, 'labeled', 'mead');
   after(() => rmSync(cache, { recursive: true, force: true }));
 
-  it('prints the ablation table; the full model reads the posed clips at least as well as the frame mean', async () => {
+  it('prints the ablation table; the full model reads the posed clips better than the frame mean', async () => {
     const json = await runCli(['eval', '--data', data, '--cache', cache, '--json', '--no-progress']);
     assert.equal(json.code, 0, json.err);
     const r = JSON.parse(json.out);
@@ -25,12 +28,12 @@ describe('eval on MEAD', { skip: skipWithoutMedia('labeled/mead/labels.csv') }, 
     console.log(
       `# MEAD UAR: full ${row('full').uar.toFixed(3)}, frame-mean ${row('frameMean').uar.toFixed(3)}, local only ${row('localOnly').uar.toFixed(3)}, global only ${row('globalOnly').uar.toFixed(3)}`,
     );
-    assert.ok(row('full').uar >= row('frameMean').uar, `full ${row('full').uar} < frame-mean ${row('frameMean').uar}`);
+    assert.ok(row('full').uar > row('frameMean').uar, `full ${row('full').uar} ≤ frame-mean ${row('frameMean').uar}`);
     assert.ok(row('full').uar >= 0.5, `full-model UAR ${row('full').uar}`);
     // the expression classes the nets see clearly on these clips come out right
     const labels = r.clips.map((c: { label: string }) => c.label);
     const pred = row('full').predictions.map((i: number) => r.classes[i]);
-    for (const c of ['neutral', 'happy', 'sad', 'surprised', 'disgusted']) {
+    for (const c of ['neutral', 'happy', 'sad', 'surprised', 'disgusted', 'angry']) {
       assert.equal(pred[labels.indexOf(c)], c, `${c} clip read as ${pred[labels.indexOf(c)]}`);
     }
     const text = await runCli(['eval', '--data', data, '--cache', cache, '--no-progress']);
@@ -47,5 +50,7 @@ describe('eval on MEAD', { skip: skipWithoutMedia('labeled/mead/labels.csv') }, 
     }
   });
 
-  it.todo('the full model beats the frame mean by 0.15 UAR (issue #8 target; equal on these 8 clips today)');
+  it.todo(
+    'the full model beats the frame mean by 0.15 UAR (issue #8 target; +0.125 on these 8 clips today: 7 of 8 needed)',
+  );
 });
