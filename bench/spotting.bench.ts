@@ -3,7 +3,10 @@
  * known ground truth — expressions of MEAD's speaker spliced into his neutral clip (test/harness/splicedExpressions.ts
  * says how and what that does and does not measure). Per expression class: one clip with a 200 ms micro-expression,
  * one with a 760 ms macro-expression, both starting at 1.6 s; the unspliced neutral clip counts for false positives.
- * The clips have no audio, so nothing is rejected as speech. Needs ../shared/media/labeled/mead (skips otherwise).
+ * MEAD's speaker talks through every clip but the clips carry no audio: the main run tells the spotter he is speaking
+ * throughout (what a VAD on the original audio would say), so mouth/jaw-only motion counts as talking; the `silent_*`
+ * metrics repeat it with no speech known, where his articulation is free to read as expressions.
+ * Needs ../shared/media/labeled/mead (skips otherwise).
  * Metrics: spotting_precision, spotting_recall, spotting_f1 (every spotted interval against every inserted one),
  * micro_recall, macro_recall, kind_accuracy (matched intervals labelled micro/macro right), onset_err_ms_mean,
  * apex_err_ms_mean (matched).
@@ -43,66 +46,81 @@ const decode = (p: string) => decodeClip(p, MEAD_SIZE, MEAD_SIZE);
 const neutral = await decode(neutralPath);
 const neutralLm = await Promise.all(neutral.map(async (f) => (await stack.detect(f))[0]?.mesh.landmarks ?? null));
 
-async function spot(frames: RgbFrame[]): Promise<MicroExpressionRecord[]> {
+async function spot(frames: RgbFrame[], speaking: number): Promise<MicroExpressionRecord[]> {
   const analyzer = new FrameAnalyzer(stack, null);
   const out: MicroExpressionRecord[] = [];
   for (let i = 0; i < frames.length; i++)
-    out.push(...(await analyzer.analyse(frames[i], i / MEAD_FPS, { global: false, speaking: 0 })).microexpressions);
+    out.push(...(await analyzer.analyse(frames[i], i / MEAD_FPS, { global: false, speaking })).microexpressions);
   out.push(...analyzer.flush());
   return out;
 }
 const fmt = (e: MicroExpressionRecord) =>
   `${e.kind} ${e.onset.toFixed(2)}–${e.offset.toFixed(2)} apex ${e.apex.toFixed(2)} [${e.regions}] ${e.aus} → ${e.expressionAtApex}`;
 
-const spotted: Interval[] = [];
-const truth: Interval[] = [];
-const matched: { kind: boolean; onsetMs: number; apexMs: number; inserted: 'micro' | 'macro' }[] = [];
 const pose = medianPose(neutralLm);
-const base = await spot(neutral);
-console.log(`neutral clip: ${base.length} spotted ${base.map(fmt).join('; ')}`);
-for (const e of base) spotted.push({ onset: e.onset, offset: e.offset, video: 'neutral' });
-
 const START = 40; // 1.6 s
+const apexes = new Map<string, Awaited<ReturnType<typeof apexFrame>>>();
 for (const [label, file] of Object.entries(MEAD_CLIPS)) {
   const path = mediaPath(join('labeled', 'mead', file));
-  if (!path) continue;
-  const apex = await apexFrame(stack, await decode(path), label as keyof typeof MEAD_CLIPS, pose);
-  for (const [kind, ins] of [
-    ['micro', MICRO_AT(START)],
-    ['macro', MACRO_AT(START)],
-  ] as ['micro' | 'macro', Insertion][]) {
-    const video = `${label}-${kind}`;
-    const events = await spot(splice(neutral, neutralLm, apex, [ins]));
-    const gt = truthOf(ins, MEAD_FPS);
-    truth.push({ onset: gt.onset, offset: gt.offset, video });
-    for (const e of events) spotted.push({ onset: e.onset, offset: e.offset, video });
-    const hit = events
-      .map((e) => ({ e, iou: intervalIou(e, gt) }))
-      .filter((x) => x.iou >= 0.5)
-      .sort((a, b) => b.iou - a.iou)[0];
-    if (hit)
-      matched.push({
-        inserted: kind,
-        kind: hit.e.kind === kind,
-        onsetMs: Math.abs(hit.e.onset - gt.onset) * 1000,
-        apexMs: Math.abs(hit.e.apex - gt.apex) * 1000,
-      });
-    console.log(
-      `${video.padEnd(18)} apex frame ${apex.index} (p ${apex.probability.toFixed(2)}, pose off by ${apex.poseDistance.toFixed(1)}°), truth ${gt.onset.toFixed(2)}–${gt.offset.toFixed(2)}: ${hit ? `HIT iou ${hit.iou.toFixed(2)}` : 'miss'}; ${events.map(fmt).join('; ') || 'nothing spotted'}`,
-    );
-  }
+  if (path) apexes.set(label, await apexFrame(stack, await decode(path), label as keyof typeof MEAD_CLIPS, pose));
 }
+
+interface Run {
+  score: ReturnType<typeof megcEvaluate>;
+  truth: number;
+  matched: { kind: boolean; onsetMs: number; apexMs: number; inserted: 'micro' | 'macro' }[];
+}
+
+async function run(speaking: number): Promise<Run> {
+  console.log(`— speaking ${speaking}`);
+  const spotted: Interval[] = [];
+  const truth: Interval[] = [];
+  const matched: Run['matched'] = [];
+  const base = await spot(neutral, speaking);
+  console.log(`neutral clip: ${base.length} spotted ${base.map(fmt).join('; ')}`);
+  for (const e of base) spotted.push({ onset: e.onset, offset: e.offset, video: 'neutral' });
+  for (const [label, apex] of apexes) {
+    for (const [kind, ins] of [
+      ['micro', MICRO_AT(START)],
+      ['macro', MACRO_AT(START)],
+    ] as ['micro' | 'macro', Insertion][]) {
+      const video = `${label}-${kind}`;
+      const events = await spot(splice(neutral, neutralLm, apex, [ins]), speaking);
+      const gt = truthOf(ins, MEAD_FPS);
+      truth.push({ onset: gt.onset, offset: gt.offset, video });
+      for (const e of events) spotted.push({ onset: e.onset, offset: e.offset, video });
+      const hit = events
+        .map((e) => ({ e, iou: intervalIou(e, gt) }))
+        .filter((x) => x.iou >= 0.5)
+        .sort((a, b) => b.iou - a.iou)[0];
+      if (hit)
+        matched.push({
+          inserted: kind,
+          kind: hit.e.kind === kind,
+          onsetMs: Math.abs(hit.e.onset - gt.onset) * 1000,
+          apexMs: Math.abs(hit.e.apex - gt.apex) * 1000,
+        });
+      console.log(
+        `${video.padEnd(18)} apex frame ${apex.index} (p ${apex.probability.toFixed(2)}, pose off by ${apex.poseDistance.toFixed(1)}°), truth ${gt.onset.toFixed(2)}–${gt.offset.toFixed(2)}: ${hit ? `HIT iou ${hit.iou.toFixed(2)}` : 'miss'}; ${events.map(fmt).join('; ') || 'nothing spotted'}`,
+      );
+    }
+  }
+  const score = megcEvaluate(spotted, truth);
+  console.log(`MEGC: tp ${score.tp} fp ${score.fp} fn ${score.fn}`);
+  return { score, truth: truth.length, matched };
+}
+const talking = await run(1);
+const silent = await run(0);
 await cache.releaseAll();
-const score = megcEvaluate(spotted, truth);
 const r = (x: number) => Number(x.toFixed(3));
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
-const per = (k: 'micro' | 'macro') => matched.filter((m) => m.inserted === k).length / (truth.length / 2);
-console.log(`MEGC: tp ${score.tp} fp ${score.fp} fn ${score.fn}`);
+const { score, matched } = talking;
+const per = (k: 'micro' | 'macro') => matched.filter((m) => m.inserted === k).length / (talking.truth / 2);
 console.log(
   JSON.stringify({
     suite: 'spotting',
     metrics: {
-      inserted: truth.length,
+      inserted: talking.truth,
       spotting_precision: r(score.precision),
       spotting_recall: r(score.recall),
       spotting_f1: r(score.f1),
@@ -111,6 +129,9 @@ console.log(
       kind_accuracy: r(matched.filter((m) => m.kind).length / Math.max(1, matched.length)),
       onset_err_ms_mean: Math.round(mean(matched.map((m) => m.onsetMs))),
       apex_err_ms_mean: Math.round(mean(matched.map((m) => m.apexMs))),
+      silent_precision: r(silent.score.precision),
+      silent_recall: r(silent.score.recall),
+      silent_f1: r(silent.score.f1),
     },
   }),
 );

@@ -18,6 +18,7 @@ import type { RgbFrame } from './imageOps.ts';
 import { type MicroExpressionRecord, MicroExpressionSpotter } from './microExpressionSpotter.ts';
 import type { BodyPose, MoveNet } from './movenet.ts';
 import { RegionMotion } from './regionMotion.ts';
+import { rigidRotationDeg } from './rigidMotion.ts';
 import { SceneMotion } from './sceneMotion.ts';
 import { valenceArousal } from './valenceArousal.ts';
 
@@ -99,6 +100,8 @@ interface TrackState {
   regions: RegionMotion;
   /** previous eye midpoint (frame pixels), inter-ocular distance and time, for the face's image speed */
   prev: { x: number; y: number; iod: number; t: number } | null;
+  /** previous landmarks (frame pixels), for the rigid head rotation speed */
+  prevLm: Float32Array | null;
 }
 
 function dist(lm: Float32Array, a: number, b: number): number {
@@ -170,7 +173,7 @@ export class FrameAnalyzer {
   ): AnalysedFace {
     let track = this.state.get(trackId);
     if (!track) {
-      track = { lipGap: null, regions: new RegionMotion(), prev: null };
+      track = { lipGap: null, regions: new RegionMotion(), prev: null, prevLm: null };
       this.state.set(trackId, track);
     }
     const lm = face.mesh.landmarks;
@@ -191,6 +194,9 @@ export class FrameAnalyzer {
       const move = Math.hypot(origin[0] - p.x, origin[1] - p.y) / p.iod;
       faceSpeed = (move + Math.abs(Math.log(iodPx / p.iod))) / (t - p.t);
     }
+    const headSpeed = p && track.prevLm && t > p.t ? rigidRotationDeg(track.prevLm, lm) / (t - p.t) : 0;
+    track.prevLm = track.prevLm ?? new Float32Array(lm.length);
+    track.prevLm.set(lm);
     track.prev = { x: origin[0], y: origin[1], iod: iodPx, t };
     this.spotter.push(
       {
@@ -202,6 +208,7 @@ export class FrameAnalyzer {
         regionMotion: motion.landmark,
         expression: face.expression.probs,
         faceSpeed,
+        headSpeed,
       },
       emit,
     );

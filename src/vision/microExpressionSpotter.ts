@@ -4,7 +4,7 @@
  * + k·MAD (scaled to σ) of the region's recent signal outside events, never below `minThreshold`. An event opens when
  * a region crosses its threshold and closes when every region is back under `release`·threshold; onset is the last
  * frame under the release level before the rise, offset the first one after, apex the frame of peak excess.
- * Rejected: blinks (eyes-only events with AU45 closure), rigid head motion (head-pose speed over `maxHeadSpeed` during
+ * Rejected: blinks (eyes-only events with AU45 closure), rigid head motion (rotation speed over `maxHeadSpeed` during
  * the event, or every region's landmark motion high at once), global motion (the face moving or scaling in the image
  * faster than `maxFaceSpeed`: camera pans and zooms, fast head moves, where the mesh deforms without the face doing
  * so), talking (mouth/jaw-only events while speaking or within `speechHangS` after), single-frame spikes (fewer than `minFramesAbove` frames over
@@ -45,8 +45,14 @@ export const spotterOptionsSchema = z.object({
   microMaxMs: z.number().positive().default(500),
   /** an event still open after this long is closed */
   maxEventS: z.number().positive().default(4),
-  /** head-pose speed (deg/s, max of yaw/pitch/roll) that marks rigid head motion */
-  maxHeadSpeed: z.number().positive().default(60),
+  /**
+   * rigid head rotation speed (deg/s; rigidMotion.ts, or the max of yaw/pitch/roll change without it) that marks head
+   * motion. On bench/spotting (MEAD expressions spliced into a talking face): 60 rejected 7 of 12 inserted
+   * expressions (the rigid fit still moves ~2°/frame at 25 fps while a face talks or changes expression); 90 keeps
+   * 10 of 12 and the real talking heads of test/vision/frameAnalyzer.test.ts at 0 events; 120 keeps 11 but lets a
+   * 3.5 s talking event through on talking/1.mp4.
+   */
+  maxHeadSpeed: z.number().positive().default(90),
   /** landmark speed (IOD/s) over which a region counts as moving, for the all-regions-together test */
   rigidRegionSpeed: z.number().positive().default(1.5),
   /** AU45 intensity that marks an eyes-only event as a blink */
@@ -95,6 +101,8 @@ export interface SpotterFrame {
   expression?: ArrayLike<number>;
   /** face speed in the image: eye-midpoint speed + |d ln(IOD)/dt|, inter-ocular distances per second */
   faceSpeed?: number;
+  /** rigid head rotation speed, deg/s (rigidMotion.ts); without it, the change of `headPose` is used */
+  headSpeed?: number;
 }
 
 /** Payload of the `microexpression` event (schema.ts) minus the envelope; `t` = offset. */
@@ -188,8 +196,8 @@ class TrackSpotter {
       sig[i] = m;
     });
     const s: Sample = { t: f.t, sig, au: Float32Array.from(f.au), expr: topClass(f.expression) };
-    let headSpeed = 0;
-    if (f.headPose) {
+    let headSpeed = f.headSpeed ?? 0;
+    if (f.headPose && f.headSpeed === undefined) {
       if (this.lastPose && f.t > this.lastPose.t) {
         const p = this.lastPose.p;
         const dt = f.t - this.lastPose.t;

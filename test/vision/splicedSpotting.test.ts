@@ -1,0 +1,84 @@
+/**
+ * Spotting on real faces with known ground truth (test/harness/splicedExpressions.ts): MEAD's happy, sad and
+ * surprised apex faces dissolved into his neutral clip for 200 ms (micro) and 760 ms (macro) from 1.6 s. The speaker
+ * talks throughout (the clips carry no audio; speech is given as known, as a VAD would say). Each insertion is found
+ * with interval IoU ≥ 0.5, the right kind and the onset within 2 frames, and the neutral clip gives nothing.
+ * The full table over six expressions is `npm run bench -- spotting`.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { OrtSessionCache } from '../../src/model/ortSession.ts';
+import { FaceStack } from '../../src/vision/faceStack.ts';
+import { FrameAnalyzer } from '../../src/vision/frameAnalyzer.ts';
+import type { RgbFrame } from '../../src/vision/imageOps.ts';
+import { intervalIou } from '../../src/vision/megcEval.ts';
+import type { MicroExpressionRecord } from '../../src/vision/microExpressionSpotter.ts';
+import { mediaPath, skipWithoutMedia } from '../harness/media.ts';
+import {
+  apexFrame,
+  MACRO_AT,
+  MEAD_CLIPS,
+  MEAD_FPS,
+  MEAD_NEUTRAL,
+  MEAD_SIZE,
+  MICRO_AT,
+  medianPose,
+  splice,
+  truthOf,
+} from '../harness/splicedExpressions.ts';
+import { decodeClip } from './decodeClip.ts';
+
+const rel = (f: string) => join('labeled', 'mead', f);
+const LABELS = ['happy', 'sad', 'surprised'] as const;
+const skip = skipWithoutMedia(rel(MEAD_NEUTRAL), ...LABELS.map((l) => rel(MEAD_CLIPS[l] as string)));
+
+describe('spotting expressions spliced into a real talking face', { skip }, () => {
+  const cache = new OrtSessionCache({ intraOpThreads: 1 });
+  let stack: FaceStack;
+  let neutral: RgbFrame[];
+  let neutralLm: (Float32Array | null)[];
+  const decode = (f: string) => decodeClip(mediaPath(rel(f)) as string, MEAD_SIZE, MEAD_SIZE);
+  before(async () => {
+    stack = await FaceStack.load({ cache });
+    neutral = await decode(MEAD_NEUTRAL);
+    neutralLm = await Promise.all(neutral.map(async (f) => (await stack.detect(f))[0]?.mesh.landmarks ?? null));
+  });
+  after(() => cache.releaseAll());
+
+  async function spot(frames: RgbFrame[]): Promise<MicroExpressionRecord[]> {
+    const analyzer = new FrameAnalyzer(stack, null);
+    const out: MicroExpressionRecord[] = [];
+    for (let i = 0; i < frames.length; i++)
+      out.push(...(await analyzer.analyse(frames[i], i / MEAD_FPS, { global: false, speaking: 1 })).microexpressions);
+    out.push(...analyzer.flush());
+    return out;
+  }
+  const fmt = (e: MicroExpressionRecord) => `${e.kind} ${e.onset.toFixed(2)}–${e.offset.toFixed(2)} ${e.regions}`;
+
+  test('the neutral clip alone: nothing spotted', async () => {
+    const events = await spot(neutral);
+    assert.equal(events.length, 0, events.map(fmt).join('; '));
+  });
+
+  for (const label of LABELS) {
+    test(`${label}: the 200 ms micro and the 760 ms macro insertion are each spotted, timed and classified`, async () => {
+      const apex = await apexFrame(stack, await decode(MEAD_CLIPS[label] as string), label, medianPose(neutralLm));
+      for (const [kind, ins] of [
+        ['micro', MICRO_AT(40)],
+        ['macro', MACRO_AT(40)],
+      ] as const) {
+        const events = await spot(splice(neutral, neutralLm, apex, [ins]));
+        const gt = truthOf(ins, MEAD_FPS);
+        const hits = events.filter((e) => intervalIou(e, gt) >= 0.5);
+        assert.equal(hits.length, 1, `${kind}: truth ${gt.onset}–${gt.offset}, spotted ${events.map(fmt).join('; ')}`);
+        assert.equal(hits[0].kind, kind);
+        assert.ok(
+          Math.abs(hits[0].onset - gt.onset) <= 2 / MEAD_FPS + 1e-9,
+          `${kind} onset ${hits[0].onset} vs ${gt.onset}`,
+        );
+        assert.equal(events.length, 1, `${kind}: nothing else spotted (${events.map(fmt).join('; ')})`);
+      }
+    });
+  }
+});
