@@ -15,6 +15,13 @@
  * widens its dead zone by that share of the between-person spread, so identity (someone's naturally high brows) does
  * not read as an expression. Without a prior the first sample is taken ungated and the median of what there is
  * stands in until `minSamples` exist (the behaviour of a track with no population reference).
+ * Slow drift of the prior: a face the nets seldom call neutral (many talking faces: 0.1–0.25 mean neutral probability
+ * on talking/2–5.mp4) would keep the population's face as its reference for good, and its identity beyond the dead
+ * zone as AUs. So the prior itself follows the track: a running median (a sign-step tracker, one step per low-motion
+ * sample, not gated by the nets) moves it towards the face's typical value by at most 2σ_pop per `driftS`, and never
+ * further than `driftMaxSigma`·σ_pop from the population's value. A face's typical value over minutes is its neutral
+ * (expressions come and go); an expression held for a whole `driftS` moves it by one dead zone at most, and a
+ * posed clip of seconds not at all (4 s of 120 s: ≤ 0.07σ).
  * The same samples give each measure's robust spread (1.4826·MAD ≈ σ): how much that face moves while "neutral"
  * (landmark jitter, talking), which actionUnits.ts uses as a per-track dead zone. It moves slowly, so once settled it
  * is recomputed every `SPREAD_EVERY` samples (a second at the default rate): the extra sorts doubled the p95 cost of
@@ -42,6 +49,10 @@ export const neutralBaselineOptionsSchema = z.object({
    * of neutral frames the prior is 23 % of the reference, after 10 s 6 %
    */
   priorWeight: z.number().min(0).default(3),
+  /** seconds for the prior to drift by 2 between-person σ towards the face's running median (0 = no drift) */
+  driftS: z.number().min(0).default(120),
+  /** the drifted prior stays within this many between-person σ of the population's value */
+  driftMaxSigma: z.number().min(0).default(2),
 });
 export type NeutralBaselineOptions = z.infer<typeof neutralBaselineOptionsSchema>;
 
@@ -66,6 +77,9 @@ export class NeutralBaseline {
   private readonly scratch: Float32Array;
   /** the reference: the window median, blended with the prior while the track has few samples */
   private readonly ref: Float32Array;
+  /** the prior after its slow drift towards this face */
+  private readonly drifted: Float32Array;
+  private lastDriftT = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly dims: number,
@@ -79,9 +93,11 @@ export class NeutralBaseline {
     this.sigma = new Float32Array(dims);
     this.scratch = new Float32Array(this.cap);
     this.ref = new Float32Array(dims);
+    this.drifted = new Float32Array(dims);
     if (prior) {
       if (prior.mean.length !== dims || prior.spread.length !== dims) throw new Error('neutral prior: wrong length');
       this.ref.set(prior.mean);
+      this.drifted.set(prior.mean);
     }
   }
 
@@ -100,6 +116,13 @@ export class NeutralBaseline {
    */
   offer(t: number, m: ArrayLike<number>, motion: number, frozen?: ArrayLike<boolean>, neutralProb?: number): boolean {
     const ungatedFirst = this.count === 0 && !this.prior;
+    if (
+      this.prior &&
+      this.opts.driftS > 0 &&
+      t - this.lastDriftT >= this.opts.sampleEveryS &&
+      motion <= this.opts.maxMotion
+    )
+      this.drift(t, m, frozen);
     if (!ungatedFirst) {
       if (t - this.lastT < this.opts.sampleEveryS || motion > this.opts.maxMotion) return false;
       if (neutralProb !== undefined && neutralProb < this.opts.minNeutralProb) return false;
@@ -116,6 +139,30 @@ export class NeutralBaseline {
     this.offered++;
     this.recompute(this.count < this.opts.minSamples || this.offered % SPREAD_EVERY === 0);
     return true;
+  }
+
+  private drift(t: number, m: ArrayLike<number>, frozen?: ArrayLike<boolean>): void {
+    const prior = this.prior as NeutralPrior;
+    const o = this.opts;
+    const dt = Number.isFinite(this.lastDriftT) ? Math.min(t - this.lastDriftT, 1) : o.sampleEveryS;
+    this.lastDriftT = t;
+    for (let i = 0; i < this.dims; i++) {
+      if (frozen?.[i]) continue;
+      const sd = prior.spread[i];
+      const step = (2 * sd * dt) / o.driftS;
+      const diff = m[i] - this.drifted[i];
+      const v = this.drifted[i] + Math.max(-step, Math.min(step, diff));
+      const lim = o.driftMaxSigma * sd;
+      this.drifted[i] = Math.max(prior.mean[i] - lim, Math.min(prior.mean[i] + lim, v));
+    }
+    this.blend();
+  }
+
+  private blend(): void {
+    const w = this.opts.priorWeight;
+    const n = this.count;
+    for (let i = 0; i < this.dims; i++)
+      this.ref[i] = n > 0 ? (w * this.drifted[i] + n * this.med[i]) / (w + n) : this.drifted[i];
   }
 
   /** The per-measure reference: the median of the window, blended with the prior (see the top comment). */
@@ -148,9 +195,6 @@ export class NeutralBaseline {
       s.sort();
       this.sigma[i] = n >= 2 ? 1.4826 * mid(s) : 0;
     }
-    if (this.prior) {
-      const w = this.opts.priorWeight;
-      for (let i = 0; i < d; i++) this.ref[i] = (w * this.prior.mean[i] + n * this.med[i]) / (w + n);
-    }
+    if (this.prior) this.blend();
   }
 }

@@ -47,7 +47,8 @@ test('the neutral baseline is not the first frames and does not absorb a held ex
 
 test('population prior: the baseline starts at the prior, ignores frames the nets do not call neutral, and hands over to the own median', () => {
   const prior = { mean: [1], spread: [0.1] };
-  const b = new NeutralBaseline(1, { sampleEveryS: 0.2, priorWeight: 3 }, prior);
+  // no drift here: the hand-over alone (the drift has its own test)
+  const b = new NeutralBaseline(1, { sampleEveryS: 0.2, priorWeight: 3, driftS: 0 }, prior);
   assert.equal(b.values[0], 1);
   assert.equal(b.priorShare, 1);
   // a posed face: expressive (value 2) from its first frame, the nets say not neutral → never sampled
@@ -79,4 +80,24 @@ test('identity dead zone: brows up to 1 between-person σ above the reference re
   assert.equal(au1(0), 0);
   assert.equal(au1(1), 0);
   assert.ok(au1(3) > 0.5, `${au1(3)}`);
+});
+
+test('population prior drifts slowly towards a face the nets never call neutral, at most driftMaxSigma σ', () => {
+  const prior = { mean: [0], spread: [0.1] };
+  const b = new NeutralBaseline(1, { sampleEveryS: 0.2, driftS: 120, driftMaxSigma: 2 }, prior);
+  // a face 1.5σ off the population, never called neutral: after 4 s (a posed clip) the reference has barely moved
+  let f = 0;
+  for (; f < 4 * 30; f++) b.offer(f / 30, [0.15], 0, undefined, 0.1);
+  assert.ok(b.values[0] < 0.01, `${b.values[0]}`);
+  assert.equal(b.samples, 0);
+  // after 2 minutes it has reached the face (2σ per 120 s), without any gated sample
+  for (; f < 120 * 30; f++) b.offer(f / 30, [0.15], 0, undefined, 0.1);
+  assert.ok(Math.abs(b.values[0] - 0.15) < 0.005, `${b.values[0]}`);
+  // an extreme value (10σ: an expression, not a face) moves it to 2σ at most
+  for (; f < 600 * 30; f++) b.offer(f / 30, [1], 0, undefined, 0.1);
+  assert.ok(Math.abs(b.values[0] - 0.2) < 1e-6, `${b.values[0]}`);
+  // fast motion does not drive it
+  const c = new NeutralBaseline(1, { sampleEveryS: 0.2 }, prior);
+  for (let k = 0; k < 120 * 30; k++) c.offer(k / 30, [0.15], 10, undefined, 0.1);
+  assert.equal(c.values[0], 0);
 });
