@@ -9,6 +9,14 @@
  * A dense block: out1 = relu(conv0 stride 2); out2 = sep(out1); out3 = sep(relu(out1+out2));
  * out4 = sep(relu(out1+out2+out3)); relu(out1+out2+out3+out4). conv0 of the first block is a plain 3×3 conv,
  * every other conv a depthwise-separable 3×3 (depthwise, then pointwise 1×1 + bias), padding SAME.
+ *
+ * Written for onnxruntime's CPU kernels (same function, ~0.5 ms less per face than the literal transcription):
+ * - the mean is subtracted after the NHWC → NCHW transpose, as a [1,3,1,1] constant: broadcasting a 3-wide last axis
+ *   ran element by element (~0.3 ms for one 112×112 face), per-channel planes are contiguous spans;
+ * - the division by 255 is folded into conv0's filter (conv is linear and SAME pads with zeros either way);
+ * - the block's sums are running sums (s2 = out1+out2, s3 = s2+out3, s4 = s3+out4): 3 Adds per block instead of 6,
+ *   each right after a pointwise conv, which onnxruntime fuses into the conv. Only the float summation order
+ *   changes (parity with face-api on tfjs is unchanged at ~1e-6).
  */
 import { readFileSync } from 'node:fs';
 import { GraphBuilder } from './graphBuilder.ts';
@@ -57,9 +65,17 @@ class NetBuilder {
     return t;
   }
 
-  private conv(x: string, filterName: string, biasName: string | null, stride: number, depthwise: boolean): string {
+  private conv(
+    x: string,
+    filterName: string,
+    biasName: string | null,
+    stride: number,
+    depthwise: boolean,
+    filterScale = 1,
+  ): string {
     const f = this.weight(filterName);
     const oihw = hwioToOihw(f.data as Float32Array, f.shape, depthwise);
+    if (filterScale !== 1) for (let i = 0; i < oihw.data.length; i++) oihw.data[i] *= filterScale;
     const inputs = [x, this.g.initializer(`${filterName}/oihw`, oihw.data, oihw.dims)];
     if (biasName) inputs.push(this.g.initializer(biasName, this.weight(biasName).data as Float32Array, [oihw.dims[0]]));
     // face-api uses padding 'same': like TF, the odd pixel of padding goes at the end (SAME_UPPER)
@@ -81,25 +97,20 @@ class NetBuilder {
     return this.conv(dw, `${prefix}/pointwise_filter`, `${prefix}/bias`, 1, false);
   }
 
-  private add(...xs: string[]): string {
-    // same association as face-api: add(out1, add(out2, add(out3, out4)))
-    let acc = xs[xs.length - 1];
-    for (let i = xs.length - 2; i >= 0; i--) acc = this.g.op('Add', [xs[i], acc]);
-    return acc;
-  }
-
-  denseBlock(x: string, prefix: string, first: boolean): string {
+  /** `inputScale` multiplies the block's input (folded into the first block's plain conv only). */
+  denseBlock(x: string, prefix: string, first: boolean, inputScale = 1): string {
     const g = this.g;
+    if (!first && inputScale !== 1) throw new Error('faceExpressionNet: input scale folds into the first block only');
     const c0 = first
-      ? this.conv(x, `${prefix}/conv0/filters`, `${prefix}/conv0/bias`, 2, false)
+      ? this.conv(x, `${prefix}/conv0/filters`, `${prefix}/conv0/bias`, 2, false, inputScale)
       : this.separable(x, `${prefix}/conv0`, 2);
     const out1 = g.op('Relu', [c0]);
-    const out2 = this.separable(out1, `${prefix}/conv1`, 1);
-    const in3 = g.op('Relu', [this.add(out1, out2)]);
-    const out3 = this.separable(in3, `${prefix}/conv2`, 1);
-    const in4 = g.op('Relu', [this.add(out1, out2, out3)]);
-    const out4 = this.separable(in4, `${prefix}/conv3`, 1);
-    return g.op('Relu', [this.add(out1, out2, out3, out4)], {}, `${prefix}/out`);
+    // running sums (see the header): Add(conv output, earlier sum) lets onnxruntime fuse the Add into the conv
+    const s2 = g.op('Add', [this.separable(out1, `${prefix}/conv1`, 1), out1]);
+    const out3 = this.separable(g.op('Relu', [s2]), `${prefix}/conv2`, 1);
+    const s3 = g.op('Add', [out3, s2]);
+    const out4 = this.separable(g.op('Relu', [s3]), `${prefix}/conv3`, 1);
+    return g.op('Relu', [g.op('Add', [out4, s3])], {}, `${prefix}/out`);
   }
 
   fc(x: string): string {
@@ -121,10 +132,10 @@ export function buildFaceExpressionNet(weights: WeightMap): FaceExpressionNetMod
   const net = new NetBuilder(g, weights);
   const inputs: TensorInfo[] = [{ name: 'input', dtype: 'float32', shape: ['batch', INPUT_SIZE, INPUT_SIZE, 3] }];
   g.input('input', 'float32', inputs[0].shape ?? []);
-  const centred = g.op('Sub', ['input', g.constFloat('mean_rgb', MEAN_RGB, [1, 1, 1, 3])]);
-  const scaled = g.op('Div', [centred, g.constFloat('scale', [255], [])]);
-  let x = g.op('Transpose', [scaled], { perm: [0, 3, 1, 2] }, 'nchw');
-  x = net.denseBlock(x, 'dense0', true);
+  const nchw = g.op('Transpose', ['input'], { perm: [0, 3, 1, 2] }, 'nchw');
+  let x = g.op('Sub', [nchw, g.constFloat('mean_rgb', MEAN_RGB, [1, 3, 1, 1])]);
+  // (x − mean) / 255: the division is folded into the first conv's filter
+  x = net.denseBlock(x, 'dense0', true, 1 / 255);
   x = net.denseBlock(x, 'dense1', false);
   x = net.denseBlock(x, 'dense2', false);
   x = net.denseBlock(x, 'dense3', false);
