@@ -21,6 +21,7 @@ import { RegionMotion } from './regionMotion.ts';
 import { rigidRotationDeg } from './rigidMotion.ts';
 import { SceneMotion } from './sceneMotion.ts';
 import { valenceArousal } from './valenceArousal.ts';
+import { VisualSpeech } from './visualSpeech.ts';
 
 export interface FrameAnalyzerOptions {
   /** run the detector at least every N frames to pick up new faces */
@@ -102,6 +103,8 @@ interface TrackState {
   prev: { x: number; y: number; iod: number; t: number } | null;
   /** previous landmarks (frame pixels), for the rigid head rotation speed */
   prevLm: Float32Array | null;
+  /** articulation seen on the lips, for when the audio does not say the face speaks */
+  lips: VisualSpeech;
 }
 
 function dist(lm: Float32Array, a: number, b: number): number {
@@ -173,7 +176,7 @@ export class FrameAnalyzer {
   ): AnalysedFace {
     let track = this.state.get(trackId);
     if (!track) {
-      track = { lipGap: null, regions: new RegionMotion(), prev: null, prevLm: null };
+      track = { lipGap: null, regions: new RegionMotion(), prev: null, prevLm: null, lips: new VisualSpeech() };
       this.state.set(trackId, track);
     }
     const lm = face.mesh.landmarks;
@@ -181,6 +184,8 @@ export class FrameAnalyzer {
     const gap = dist(lm, 13, 14) / iod;
     const mouthActivity = track.lipGap === null ? 0 : Math.abs(gap - track.lipGap);
     track.lipGap = gap;
+    // rhythmic lip motion (speech without audio, chewing) is not an expression: the spotter treats it as speech
+    const articulating = track.lips.push(t, gap);
     const auFrame = this.aus.analyse(trackId, t, lm, speaking, face.expression.probs[0]);
     const au: AuIntensities = auRecord(auFrame.au);
     const pose = headPoseFromFrame(auFrame.faceFrame);
@@ -204,7 +209,7 @@ export class FrameAnalyzer {
         t,
         au: auFrame.au,
         headPose,
-        speaking,
+        speaking: Math.max(speaking, articulating),
         regionMotion: motion.landmark,
         expression: face.expression.probs,
         faceSpeed,
