@@ -1,6 +1,8 @@
 /**
  * Micro-expression spotting per track at the source frame rate. Signal: per region, the strongest baseline-relative
- * AU intensity of that region (actionUnits.ts; already pose-normalised). Threshold per region adapts: running median
+ * AU intensity of that region (actionUnits.ts; already pose-normalised), or the region's appearance change on the
+ * aligned crop (regionMotion.ts appearanceLevel) when the caller gives it and it is stronger: the crop shows what the
+ * mesh smooths over (furrows, folds, lid texture), so a change seen only in appearance is spotted too. Threshold per region adapts: running median
  * + k·MAD (scaled to σ) of the region's recent signal outside events, never below `minThreshold`. An event opens when
  * a region crosses its threshold and closes when every region is back under `release`·threshold; onset is the last
  * frame under the release level before the rise, offset the first one after, apex the frame of peak excess.
@@ -97,6 +99,8 @@ export interface SpotterFrame {
   speaking?: number;
   /** landmark motion per region (regionMotion.ts) */
   regionMotion?: RegionValues;
+  /** appearance change per region against its slow reference, 0..1 (regionMotion.ts appearanceLevel) */
+  appearance?: RegionValues;
   /** expression probabilities, EXPRESSION_CLASSES order */
   expression?: ArrayLike<number>;
   /** face speed in the image: eye-midpoint speed + |d ln(IOD)/dt|, inter-ocular distances per second */
@@ -193,7 +197,7 @@ class TrackSpotter {
     FACE_REGIONS.forEach((r, i) => {
       let m = 0;
       for (const a of REGION_AUS[r]) m = Math.max(m, f.au[AU_INDEX[a]] ?? 0);
-      sig[i] = m;
+      sig[i] = Math.max(m, f.appearance?.[r] ?? 0);
     });
     const s: Sample = { t: f.t, sig, au: Float32Array.from(f.au), expr: topClass(f.expression) };
     let headSpeed = f.headSpeed ?? 0;

@@ -3,6 +3,10 @@
  * motion and distance to the camera drop out) and appearance change on the aligned grey crop (mean absolute frame
  * difference inside the region's box of the canonical crop, 0..1 per second). Landmarks catch shape change, the crop
  * catches what the mesh smooths over (wrinkles, nasolabial folds, lid texture).
+ * Appearance level (for the spotter, which spots levels above an adaptive threshold, not speeds): per region the mean
+ * absolute difference between the crop and a reference crop that follows it slowly (exponential average, time
+ * constant APPEARANCE_REF_TAU_S), over APPEARANCE_FULL_SCALE, clamped to 0..1. A change that comes and goes within a
+ * micro-expression's 40–500 ms stands out against the reference; lighting drift and a held expression fade into it.
  */
 import { FACE_REGIONS, type FaceRegion } from '../events/schema.ts';
 
@@ -26,9 +30,23 @@ export const REGION_BOXES: Record<FaceRegion, readonly [number, number, number, 
 
 export type RegionValues = Record<FaceRegion, number>;
 
+/**
+ * Seconds of the appearance reference's exponential average: 2 s keeps a 200 ms change at ≥ 90 % of its size and a
+ * 600 ms one at ≥ 74 %, and forgets a lighting change within a few seconds.
+ */
+export const APPEARANCE_REF_TAU_S = 2;
+/**
+ * Mean absolute grey change in a region box (fraction of 0..255) that counts as full intensity: 0.04 ≈ 10 grey levels
+ * over the whole box, e.g. furrows appearing over a third of the brow box at 30 levels' contrast. A first estimate from
+ * that geometry, not fitted; the spotter's adaptive threshold takes each face's own noise level out.
+ */
+export const APPEARANCE_FULL_SCALE = 0.04;
+
 export interface RegionMotionSample {
   landmark: RegionValues;
   appearance: RegionValues | null;
+  /** appearance change against the slow reference, 0..1 (null without crops) */
+  appearanceLevel: RegionValues | null;
 }
 
 const zeros = (): RegionValues => ({ brows: 0, eyes: 0, nose: 0, mouth: 0, jaw: 0 });
@@ -37,6 +55,7 @@ const zeros = (): RegionValues => ({ brows: 0, eyes: 0, nose: 0, mouth: 0, jaw: 
 export class RegionMotion {
   private prevMesh: Float32Array | null = null;
   private prevCrop: Float32Array | null = null;
+  private refCrop: Float32Array | null = null;
   private prevT = 0;
 
   /** `normMesh` from alignment.normaliseMesh; `crop` an optional aligned grey crop of `cropSize`² values 0..255. */
@@ -44,6 +63,7 @@ export class RegionMotion {
     const dt = t - this.prevT;
     const landmark = zeros();
     let appearance: RegionValues | null = null;
+    let appearanceLevel: RegionValues | null = null;
     if (this.prevMesh && dt > 0) {
       const p = this.prevMesh;
       for (const r of FACE_REGIONS) {
@@ -57,10 +77,21 @@ export class RegionMotion {
         for (const r of FACE_REGIONS) appearance[r] = boxDiff(crop, this.prevCrop, cropSize, REGION_BOXES[r]) / dt;
       }
     }
+    if (crop) {
+      if (!this.refCrop || this.refCrop.length !== crop.length) this.refCrop = Float32Array.from(crop);
+      else {
+        const ref = this.refCrop;
+        appearanceLevel = zeros();
+        for (const r of FACE_REGIONS)
+          appearanceLevel[r] = Math.min(1, boxDiff(crop, ref, cropSize, REGION_BOXES[r]) / APPEARANCE_FULL_SCALE);
+        const a = dt > 0 ? 1 - Math.exp(-dt / APPEARANCE_REF_TAU_S) : 0;
+        for (let k = 0; k < ref.length; k++) ref[k] += a * (crop[k] - ref[k]);
+      }
+    } else this.refCrop = null;
     this.prevMesh = normMesh.slice();
     this.prevCrop = crop ? Float32Array.from(crop) : null;
     this.prevT = t;
-    return { landmark, appearance };
+    return { landmark, appearance, appearanceLevel };
   }
 }
 

@@ -143,3 +143,52 @@ test('an event while the face moves fast in the image (pan, zoom, head move) is 
 test('nothing is spotted in the first warmupS (0.5 s) of a track', async () => {
   assert.deepEqual(await spot(auFrames((f) => (f >= 3 && f < 9 ? 0.9 : 0))), []);
 });
+
+/**
+ * A still face whose mesh never moves while furrows appear between the brows for 200 ms: only the aligned crop shows
+ * it. 64² grey crops with fixed texture and ±2 grey levels of frame noise; the furrows darken a band of the brow box
+ * by up to 40 levels.
+ */
+function appearanceOnly(withAppearance: boolean): SpotterFrame[] {
+  const est = new ActionUnitEstimator({ prior: false });
+  const rm = new RegionMotion();
+  const S = 64;
+  const texture = Float32Array.from({ length: S * S }, (_, k) => 110 + 40 * Math.sin(k * 0.37) * Math.cos(k * 0.11));
+  const len = Math.round(0.2 * FPS);
+  const out: SpotterFrame[] = [];
+  for (let f = 0; f < 4 * FPS; f++) {
+    const t = f / FPS;
+    const lm = toFrame(unit, f);
+    const a = envelope(f, START, len, len / 2);
+    const crop = texture.map((v, k) => {
+      const x = k % S;
+      const y = Math.floor(k / S);
+      const furrow = y >= 20 && y <= 24 && x >= 24 && x <= 40 ? -40 * a : 0;
+      return v + furrow + 2 * Math.sin(f * 1.7 + k);
+    });
+    const r = est.analyse(0, t, lm, 0);
+    const motion = rm.update(t, r.normMesh, crop, S);
+    out.push({
+      trackId: 0,
+      t,
+      au: r.au,
+      headPose: headPose(lm),
+      regionMotion: motion.landmark,
+      ...(withAppearance && motion.appearanceLevel ? { appearance: motion.appearanceLevel } : {}),
+    });
+  }
+  return out;
+}
+
+test('a change seen only in appearance (200 ms furrows on a still mesh) is one brow micro-expression', async () => {
+  assert.deepEqual(await spot(appearanceOnly(false)), [], 'the AUs alone see nothing');
+  const ev = await spot(appearanceOnly(true));
+  assert.equal(ev.length, 1, JSON.stringify(ev));
+  const e = ev[0];
+  const len = Math.round(0.2 * FPS);
+  assert.equal(e.kind, 'micro');
+  assert.deepEqual(e.regions, ['brows']);
+  assert.ok(Math.abs(e.onset * FPS - START) <= 2, `onset ${e.onset * FPS}`);
+  assert.ok(Math.abs(e.apex * FPS - (START + len / 2)) <= 2, `apex ${e.apex * FPS}`);
+  assert.ok(Math.abs(e.offset * FPS - (START + len)) <= 2, `offset ${e.offset * FPS}`);
+});
