@@ -131,7 +131,8 @@ export class NeutralBaseline {
     const prev = this.count > 0 ? ((this.head - 1 + this.cap) % this.cap) * d : -1;
     const o = this.head * d;
     for (let i = 0; i < d; i++) {
-      this.ring[o + i] = frozen?.[i] && prev >= 0 ? this.ring[prev + i] : m[i];
+      // a frozen measure with no earlier sample takes the current reference (the prior's), not the speaking mouth
+      this.ring[o + i] = frozen?.[i] ? (prev >= 0 ? this.ring[prev + i] : this.prior ? this.ref[i] : m[i]) : m[i];
     }
     this.head = (this.head + 1) % this.cap;
     this.count = Math.min(this.count + 1, this.cap);
