@@ -32,6 +32,11 @@
  * (partly) the population's, a face whose neutral differs from the population's by up to identityK·σ_pop reads no
  * AU from it: the reference's bias, priorShare·(population − own), never exceeds that share of the dead zone.
  *
+ * Where the constants come from (the MEAD clips are the evaluation set and calibrate nothing): the full-scale
+ * divisors are FACS-style intensity spans in IOD from the first version of this file, set before any real video was
+ * measured (0.06 brow raise, 0.05 brow lowering, 0.04 cheek/nose/corner depression, 0.03 lower lid, 0.12–0.15 mouth
+ * width); the speech corrections, the smile cross-talk factors and the population prior are measured on the other
+ * real media (../shared/media talking/, faces/), as cited per AU.
  * AUs (clamped to 0..1):
  *   AU1  inner brow raiser   Δ⁺ innerBrow / 0.06
  *   AU2  outer brow raiser   Δ⁺ outerBrow / 0.06
@@ -40,7 +45,7 @@
  *                            lid gap of 0.098, neutralPrior.ts: FACS' AU5 E shows sclera above the iris, a gap
  *                            about that much wider. The upper lid's height alone moved with the whole eye region.)
  *   AU6  cheek raiser        ½ Δ⁺ cheek / 0.04 + ½ Δ⁺ lowerLid / 0.03
- *   AU7  lid tightener       Δ⁺ lowerLid / 0.025 − ½ Δ⁺ cheek / 0.04 (the lower lid rising more than the cheek
+ *   AU7  lid tightener       Δ⁺ lowerLid / 0.03 − ½ Δ⁺ cheek / 0.04 (the lower lid rising more than the cheek
  *                            pushes it: in a smile (AU6) the lower lid rises ~0.45× the cheek — single_face.mp4
  *                            smiling, against the population prior: lid +0.014, cheek +0.032 — so half cancels)
  *   AU9  nose wrinkler       (Δ⁺ noseWing − 0.3 Δ⁺ corner) / 0.04 (a smile lifts the alae ~0.3× the corner lift:
@@ -52,7 +57,9 @@
  *   AU15 lip corner depressor ½ (Δ⁻ liftR + Δ⁻ liftL) / 0.04 (both sides: a naturally crooked mouth, one corner
  *                            lower, is identity, not AU15)
  *   AU17 chin raiser         Δ⁻ chinLip / 0.04
- *   AU20 lip stretcher       Δ⁺ mouthW / 0.15 − lift / 0.05 (widening without lifting)
+ *   AU20 lip stretcher       Δ⁺ mouthW / 0.15 − lift / 0.05 (widening without lifting; 0.15, not 0.1: speech alone
+ *                            widens the mouth by 0.03–0.21 IOD, median 0.11, at its p90 over the closed-mouth width
+ *                            on talking/1–5.mp4)
  *   AU23 lip tightener/pressor (23/24) Δ⁻ lipThick / 0.06
  *   AU25 lips part           (Δ lipGap − 0.02 − zᵢ) / 0.1 (no noise dead zone: parted lips are what speech looks
  *                            like; zᵢ = identityK·σ_pop·priorShare only, as the face's length is identity)
@@ -223,7 +230,7 @@ export function auFromMeasures(
   set('AU4', 0.5 * (down(M.innerBrow) / 0.05) + 0.5 * (down(M.browGap) / 0.05));
   set('AU5', up(M.eyeOpen) / 0.04);
   set('AU6', 0.5 * (up(M.cheek) / 0.04) + 0.5 * (up(M.lowerLid) / 0.03));
-  set('AU7', up(M.lowerLid) / 0.025 - (0.5 * up(M.cheek)) / 0.04);
+  set('AU7', up(M.lowerLid) / 0.03 - (0.5 * up(M.cheek)) / 0.04);
   set('AU9', (up(M.noseWing) - 0.3 * up(M.corner)) / 0.04);
   const lift = Math.max(up(M.liftR), up(M.liftL));
   set('AU12', lift > 0 ? 0.6 * (lift / 0.05) + 0.4 * (up(M.mouthW) / 0.12) : 0);
