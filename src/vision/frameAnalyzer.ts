@@ -8,13 +8,14 @@
  */
 import type { AuIntensities, Face } from '../events/schema.ts';
 import { ActionUnitEstimator, auRecord } from './actionUnits.ts';
+import { ALIGNED_GREY, alignmentAffine } from './alignment.ts';
 import type { Box } from './blazeFace.ts';
 import type { FaceDescriptor } from './faceDescriptor.ts';
 import { MESH } from './faceMesh.ts';
 import type { FaceStack, StackFace } from './faceStack.ts';
 import { FaceTracker } from './faceTracker.ts';
 import { headPoseFromFrame } from './headPose.ts';
-import type { RgbFrame } from './imageOps.ts';
+import { GREY_WEIGHTS, invertAffine, type RgbFrame, warpAffine } from './imageOps.ts';
 import { type MicroExpressionRecord, MicroExpressionSpotter } from './microExpressionSpotter.ts';
 import type { BodyPose, MoveNet } from './movenet.ts';
 import { RegionMotion } from './regionMotion.ts';
@@ -37,6 +38,14 @@ export interface FrameAnalyzerOptions {
   bodyEvery: number;
   /** IoU needed to keep a trackId when a detection replaces a tracked face */
   matchIou: number;
+  /**
+   * feed each region's appearance change on the aligned 64² grey crop to the spotter next to the AUs
+   * (regionMotion.ts appearanceLevel; ~0.05 ms per face for the warp). Off by default: on, the real talking heads
+   * gave 1 event (a 1 s brow-only change on talking/1.mp4, 0 without) and test/vision/splicedSpotting.test.ts lost
+   * its spliced MEAD micro/macro insertions — the slow appearance reference needs work (rest-gated learning was not
+   * enough) before it helps on real video.
+   */
+  appearanceSpotting: boolean;
 }
 
 export const defaultFrameAnalyzerOptions: FrameAnalyzerOptions = {
@@ -45,6 +54,7 @@ export const defaultFrameAnalyzerOptions: FrameAnalyzerOptions = {
   maxMissingS: 0.5,
   bodyEvery: 15,
   matchIou: 0.3,
+  appearanceSpotting: false,
 };
 
 /** Local token layout (per face per frame), LOCAL_TOKEN_DIM floats. */
@@ -105,6 +115,8 @@ interface TrackState {
   prevLm: Float32Array | null;
   /** articulation seen on the lips, for when the audio does not say the face speaks */
   lips: VisualSpeech;
+  /** the aligned grey crop (appearance spotting), reused per frame */
+  grey: Float32Array | null;
 }
 
 function dist(lm: Float32Array, a: number, b: number): number {
@@ -149,7 +161,7 @@ export class FrameAnalyzer {
     const emit = (r: MicroExpressionRecord) => microexpressions.push(r);
     const step = await this.tracker.process(frame, t);
     for (const id of step.ended) this.endTrack(id, emit);
-    const faces = step.faces.map(({ face, trackId }) => this.describe(face, trackId, t, opts.speaking, emit));
+    const faces = step.faces.map(({ face, trackId }) => this.describe(frame, face, trackId, t, opts.speaking, emit));
     const globalToken = opts.global ? await this.globalToken(frame, faces, step.detectorRan) : null;
     return { t, faces, globalToken, microexpressions };
   }
@@ -168,6 +180,7 @@ export class FrameAnalyzer {
   }
 
   private describe(
+    frame: RgbFrame,
     face: StackFace,
     trackId: number,
     t: number,
@@ -176,7 +189,14 @@ export class FrameAnalyzer {
   ): AnalysedFace {
     let track = this.state.get(trackId);
     if (!track) {
-      track = { lipGap: null, regions: new RegionMotion(), prev: null, prevLm: null, lips: new VisualSpeech() };
+      track = {
+        lipGap: null,
+        regions: new RegionMotion(),
+        prev: null,
+        prevLm: null,
+        lips: new VisualSpeech(),
+        grey: this.options.appearanceSpotting ? new Float32Array(ALIGNED_GREY * ALIGNED_GREY) : null,
+      };
       this.state.set(trackId, track);
     }
     const lm = face.mesh.landmarks;
@@ -191,7 +211,11 @@ export class FrameAnalyzer {
     const pose = headPoseFromFrame(auFrame.faceFrame);
     const round = (x: number) => Math.round(x * 10) / 10;
     const headPose = { yaw: round(pose.yaw), pitch: round(pose.pitch), roll: round(pose.roll) };
-    const motion = track.regions.update(t, auFrame.normMesh);
+    if (track.grey) {
+      const toCrop = alignmentAffine(lm, ALIGNED_GREY);
+      warpAffine(frame, invertAffine(toCrop), ALIGNED_GREY, ALIGNED_GREY, { grey: GREY_WEIGHTS }, track.grey);
+    }
+    const motion = track.regions.update(t, auFrame.normMesh, track.grey ?? undefined, ALIGNED_GREY);
     const { origin, iod: iodPx } = auFrame.faceFrame;
     let faceSpeed = 0;
     const p = track.prev;
@@ -214,6 +238,7 @@ export class FrameAnalyzer {
         expression: face.expression.probs,
         faceSpeed,
         headSpeed,
+        ...(motion.appearanceLevel ? { appearance: motion.appearanceLevel } : {}),
       },
       emit,
     );
