@@ -61,13 +61,30 @@ export const MODEL_SPECS: readonly ModelSpec[] = [
     name: 'blazeface',
     package: '@vladmandic/human',
     json: 'models/blazeface.json',
-    // two anchor grids: 512 anchors (16×16×2, stride 16) and 384 (8×8×6, stride 32); Human concatenates 512 then 384
+    // two anchor grids: 512 anchors (16×16×2, stride 16) and 384 (8×8×6, stride 32) for a 256×256 input; Human
+    // concatenates 512 then 384. The input size is free (multiples of 32): a 4:3 frame letterboxed into 256×192
+    // instead of 256×256 costs 3/4 of the compute (blazeFace.ts); the outputs keep their 256×256 names.
     convert: {
       outputNames: {
         'Identity:0': 'scores_512',
         'Identity_2:0': 'boxes_512',
         'Identity_1:0': 'scores_384',
         'Identity_3:0': 'boxes_384',
+      },
+      freeSpatial: {
+        dims: ['height', 'width'],
+        reshapeAxes: {
+          'StatefulPartitionedCall/functional_1/tf_op_layer_classificators_1/classificators_1': 1,
+          'StatefulPartitionedCall/functional_1/tf_op_layer_classificators_2/classificators_2': 1,
+          'StatefulPartitionedCall/functional_1/tf_op_layer_regressors_1/regressors_1': 1,
+          'StatefulPartitionedCall/functional_1/tf_op_layer_regressors_2/regressors_2': 1,
+        },
+      },
+      outputShapes: {
+        scores_512: [1, 'anchors16', 1],
+        boxes_512: [1, 'anchors16', 16],
+        scores_384: [1, 'anchors32', 1],
+        boxes_384: [1, 'anchors32', 16],
       },
     },
   },

@@ -74,6 +74,9 @@ function zeros(type: ort.Tensor.Type, dims: number[]): ort.Tensor {
 
 type NumericArray = Float32Array | Int32Array | Uint8Array;
 
+/** Warm-up extent of a symbolic dim past the first: 256, the native input side of the free-size vision model. */
+const WARMUP_FREE_DIM = 256;
+
 /** One loaded model. */
 export class OrtModel {
   readonly inputs: TensorMeta[];
@@ -101,13 +104,16 @@ export class OrtModel {
     return this.session.run(feeds) as Promise<Outputs>;
   }
 
-  /** One run on zeros (symbolic dims = 1). */
+  /**
+   * One run on zeros: a symbolic batch (first) dim = 1, any other symbolic dim = WARMUP_FREE_DIM (a free spatial size,
+   * e.g. BlazeFace's height/width: 1 would be too small for its strided convolutions).
+   */
   async warmup(): Promise<void> {
     const feeds: Feeds = {};
     for (const i of this.inputs)
       feeds[i.name] = zeros(
         i.type,
-        i.shape.map((d) => (typeof d === 'number' ? d : 1)),
+        i.shape.map((d, k) => (typeof d === 'number' ? d : k === 0 ? 1 : WARMUP_FREE_DIM)),
       );
     await this.run(feeds);
   }

@@ -41,6 +41,13 @@ export interface ConvertOptions {
   outputShapes?: Record<string, Dim[]>;
   /** Name of the symbolic batch dimension for inputs declared with -1 (default 'batch'). */
   batchDim?: string;
+  /**
+   * Frees the input's spatial size: its H and W are declared as these symbolic dims, and the listed Reshape nodes get
+   * -1 on the given axis of their constant shape (the anchor count of a detector head). Valid for graphs that are
+   * convolutional up to those Reshapes and are fed sizes that stay even at every stride-2 stage (multiples of the
+   * total stride): SAME pads, made explicit from the declared size, are then the same for every such size.
+   */
+  freeSpatial?: { dims: [string, string]; reshapeAxes: Record<string, number> };
   docString?: string;
 }
 
@@ -247,13 +254,16 @@ class Converter {
         const dtype = tfDtype(n.attr?.dtype?.type, `placeholder ${n.name}`);
         const dims = n.attr?.shape?.shape?.dim ?? [];
         const shape: Dim[] = dims.map((d) => (Number(d.size) < 0 ? batch : Number(d.size)));
-        this.g.input(n.name, dtype, shape);
+        const free = this.opts.freeSpatial;
+        // pads are still made from the declared size (`shape`), which free sizes must agree with (see freeSpatial)
+        const declared = free && shape.length === 4 ? [shape[0], ...free.dims, shape[3]] : shape;
+        this.g.input(n.name, dtype, declared);
         if (shape.length === 4 && typeof shape[1] === 'number' && typeof shape[2] === 'number') {
           this.spatial.set(n.name, [shape[1], shape[2]]);
           if (typeof shape[3] === 'number') this.channels.set(n.name, shape[3]);
         }
         this.set(n.name, dtype);
-        inputs.push({ name: n.name, dtype, shape });
+        inputs.push({ name: n.name, dtype, shape: declared });
         continue;
       }
       this.convertNode(n);
@@ -363,7 +373,14 @@ class Converter {
         return;
       }
       case 'Reshape': {
-        const shapeT = this.constOf(ins[1]) ? this.i64('shape', this.constInts(ins[1])) : this.castTo(ins[1], 'int64');
+        const freeAxis = this.opts.freeSpatial?.reshapeAxes[n.name];
+        if (freeAxis !== undefined && !this.constOf(ins[1])) this.fail('freeSpatial reshape needs a constant shape');
+        const shapeT = this.constOf(ins[1])
+          ? this.i64(
+              'shape',
+              this.constInts(ins[1]).map((d, i) => (i === freeAxis ? -1 : d)),
+            )
+          : this.castTo(ins[1], 'int64');
         this.set(g.node('Reshape', [this.ref(ins[0]), shapeT], [out])[0], this.dtypeOf(this.ref(ins[0])));
         return;
       }

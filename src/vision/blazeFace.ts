@@ -39,20 +39,25 @@ export interface FaceDetection {
   keypoints: Point2[];
 }
 
+/** The model's two anchor grids: output strides (input pixels, fixed by its convolutions) and anchors per cell. */
+const ANCHOR_GRIDS = [
+  { stride: 16, n: 2 },
+  { stride: 32, n: 6 },
+] as const;
+
 /**
  * Anchor centres in input pixels, in the model's output order: stride 16 (16×16 cells × 2 anchors = 512) then
- * stride 32 (8×8 × 6 = 384); 896 in all. Same as Human's `generateAnchors(256)`.
+ * stride 32 (8×8 × 6 = 384); 896 in all for the square 256 input (as Human's `generateAnchors(256)`). A
+ * `width`×`height` input (multiples of 32, see `blazeFaceInputSize`) has (height/16)·(width/16)·2 then
+ * (height/32)·(width/32)·6, row by row, the order of the model's reshapes.
  */
-export function generateAnchors(inputSize = BLAZEFACE_INPUT): Float32Array {
-  const spec = [
-    { stride: inputSize / 16, n: 2 },
-    { stride: inputSize / 8, n: 6 },
-  ];
+export function generateAnchors(width = BLAZEFACE_INPUT, height = width): Float32Array {
   const out: number[] = [];
-  for (const { stride, n } of spec) {
-    const cells = Math.floor((inputSize + stride - 1) / stride);
-    for (let gy = 0; gy < cells; gy++) {
-      for (let gx = 0; gx < cells; gx++) {
+  for (const { stride, n } of ANCHOR_GRIDS) {
+    const cols = Math.ceil(width / stride);
+    const rows = Math.ceil(height / stride);
+    for (let gy = 0; gy < rows; gy++) {
+      for (let gx = 0; gx < cols; gx++) {
         for (let k = 0; k < n; k++) out.push(stride * (gx + 0.5), stride * (gy + 0.5));
       }
     }
@@ -60,7 +65,19 @@ export function generateAnchors(inputSize = BLAZEFACE_INPUT): Float32Array {
   return new Float32Array(out);
 }
 
-const ANCHORS = generateAnchors();
+/**
+ * Model input for a frame: the long side 256 (the model's native scale), the short side its letterboxed extent
+ * rounded up to a multiple of 32 (the total stride). A 640×480 frame gets 256×192 instead of a 256×256 square of
+ * which a quarter is letterbox: 3/4 of the compute (BlazeFace is ~3× a tracking frame's mesh). The model is
+ * convolutional, so faces inside the picture see the same filters; only the outermost 16–32 px rows meet the
+ * convolution's zero padding instead of letterbox black.
+ */
+export function blazeFaceInputSize(width: number, height: number): { width: number; height: number } {
+  const N = BLAZEFACE_INPUT;
+  const fit = (short: number, long: number) =>
+    Math.min(N, Math.max(64, Math.ceil(((N * short) / long - 1e-6) / 32) * 32));
+  return width >= height ? { width: N, height: fit(height, width) } : { width: fit(width, height), height: N };
+}
 
 /** A candidate before NMS: box corners and keypoints in input pixels. */
 export interface Candidate {
@@ -160,10 +177,11 @@ export function candidatesToFrame(cands: readonly Candidate[], m: Affine): FaceD
   });
 }
 
-/** BlazeFace over whole frames; one instance per thread (it reuses its input buffer). */
+/** BlazeFace over whole frames; one instance per thread (it reuses its input buffer and anchors per frame size). */
 export class BlazeFaceDetector {
   readonly options: BlazeFaceOptions;
-  private readonly input = new Float32Array(BLAZEFACE_INPUT * BLAZEFACE_INPUT * 3);
+  private input = new Float32Array(0);
+  private anchors: { key: string; data: Float32Array } = { key: '', data: new Float32Array(0) };
 
   constructor(
     private readonly model: ModelRunner,
@@ -174,14 +192,18 @@ export class BlazeFaceDetector {
 
   /** Faces in `frame`, best first, in frame pixel coordinates. */
   async detect(frame: RgbFrame): Promise<FaceDetection[]> {
-    const m = letterboxAffine(frame.width, frame.height, BLAZEFACE_INPUT);
+    const { width: W, height: H } = blazeFaceInputSize(frame.width, frame.height);
+    const m = letterboxAffine(frame.width, frame.height, W, H);
+    if (this.input.length !== W * H * 3) this.input = new Float32Array(W * H * 3);
+    const key = `${W}x${H}`;
+    if (this.anchors.key !== key) this.anchors = { key, data: generateAnchors(W, H) };
     // [-1, 1] as in Human (x / 127.5 − 1); the letterbox border is black
-    warpAffine(frame, m, BLAZEFACE_INPUT, BLAZEFACE_INPUT, { scale: 1 / 127.5, offset: -1 }, this.input);
-    const res = await this.model.run({ [this.model.inputNames[0]]: f32(this.input, [1, 256, 256, 3]) });
+    warpAffine(frame, m, W, H, { scale: 1 / 127.5, offset: -1 }, this.input);
+    const res = await this.model.run({ [this.model.inputNames[0]]: f32(this.input, [1, H, W, 3]) });
     const scores = concat(outputOf(res, 'scores_512'), outputOf(res, 'scores_384'));
     const boxes = concat(outputOf(res, 'boxes_512'), outputOf(res, 'boxes_384'));
     const { minScore, iouThreshold, maxFaces, minSize } = this.options;
-    const merged = weightedNms(decodeCandidates(scores, boxes, ANCHORS, minScore), iouThreshold, maxFaces);
+    const merged = weightedNms(decodeCandidates(scores, boxes, this.anchors.data, minScore), iouThreshold, maxFaces);
     return candidatesToFrame(merged, m).filter((f) => Math.min(f.box.w, f.box.h) >= minSize);
   }
 }

@@ -289,10 +289,10 @@ function warpGrey(
 export const GREY_WEIGHTS: readonly [number, number, number] = [0.2989, 0.587, 0.114];
 
 /**
- * Letterbox transform: the whole frame fitted, aspect kept, centred in a `size`×`size` square (padding outside).
- * Detectors trained on undistorted faces see them undistorted this way.
+ * Letterbox transform: the whole frame fitted, aspect kept, centred in a `size`×`sizeH` box (square by default;
+ * padding outside). Detectors trained on undistorted faces see them undistorted this way.
  */
-export function letterboxAffine(width: number, height: number, size: number): Affine {
-  const s = Math.max(width, height) / size;
-  return { a: s, b: 0, c: (width - s * size) / 2, d: 0, e: s, f: (height - s * size) / 2 };
+export function letterboxAffine(width: number, height: number, size: number, sizeH = size): Affine {
+  const s = Math.max(width / size, height / sizeH);
+  return { a: s, b: 0, c: (width - s * size) / 2, d: 0, e: s, f: (height - s * sizeH) / 2 };
 }

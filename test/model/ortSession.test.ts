@@ -11,7 +11,7 @@ let dir: string;
 let cache: OrtSessionCache;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'microemo-ort-'));
-  buildModels({ outDir: dir, only: ['faceexpression', 'blazeface'] });
+  buildModels({ outDir: dir, only: ['faceexpression', 'movenet'] });
   cache = new OrtSessionCache();
 });
 after(async () => {
@@ -56,13 +56,13 @@ test('ort runBatch: stacked faces give the same outputs as one-by-one runs', asy
     assert.equal(batched[i].embedding.length, 256);
     for (let k = 0; k < 7; k++) assert.ok(Math.abs(batched[i].probs[k] - single.probs[k]) < 1e-5);
   }
-  // fixed-batch models (blazeface: [1,256,256,3]) are run once per sample
-  const bf = await cache.model('blazeface', dir);
-  assert.equal(bf.batchable, false);
-  const img = new Float32Array(256 * 256 * 3);
-  const two = await bf.runBatch([img, img]);
+  // fixed-batch models (movenet: [1,192,192,3] int32) are run once per sample
+  const mn = await cache.model('movenet', dir);
+  assert.equal(mn.batchable, false);
+  const img = new Int32Array(192 * 192 * 3);
+  const two = await mn.runBatch([img, img]);
   assert.equal(two.length, 2);
-  assert.equal(two[1].boxes_512.length, 512 * 16);
+  assert.equal(two[1].keypoints.length, 17 * 3);
   await assert.rejects(m.runBatch([new Float32Array(5)]), /expected 37632/);
 });
 

@@ -30,7 +30,11 @@ for (const spec of MODEL_SPECS.filter((s): s is TfjsModelSpec => s.kind === 'tfj
     const loaded = loadTfjsModel(`${packageRoot(spec.package)}/${spec.json}`);
     const model = await loadGraphModel(tf, loaded);
     const input = built.inputs[0];
-    const [, h, w, c] = input.shape as number[];
+    // a free spatial size (BlazeFace) is checked at the size the tfjs graph declares
+    const native = loaded.json.modelTopology.node
+      .find((n) => n.op === 'Placeholder')
+      ?.attr?.shape?.shape?.dim?.map((d) => Number(d.size));
+    const [, h, w, c] = (input.shape ?? []).map((d, i) => (typeof d === 'number' ? d : Number(native?.[i])));
     try {
       for (const photo of photos.slice(0, PHOTOS_PER_MODEL[spec.name] ?? 2)) {
         const data = humanPreprocess(spec.name, await photoRgb(photo, w, h));

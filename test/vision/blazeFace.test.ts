@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  blazeFaceInputSize,
   type Candidate,
   candidatesToFrame,
   decodeCandidates,
@@ -27,6 +28,26 @@ describe('BlazeFace anchors', () => {
     // last of the stride-16 grid, first of the stride-32 grid
     assert.deepEqual(Array.from(a.slice(2 * 511, 2 * 513)), [248, 248, 16, 16]);
     assert.deepEqual(Array.from(a.slice(-2)), [240, 240]);
+  });
+
+  it('fits the input to the frame: long side 256, short side a multiple of 32 holding the letterboxed picture', () => {
+    assert.deepEqual(blazeFaceInputSize(640, 480), { width: 256, height: 192 });
+    assert.deepEqual(blazeFaceInputSize(700, 700), { width: 256, height: 256 });
+    assert.deepEqual(blazeFaceInputSize(1280, 720), { width: 256, height: 160 });
+    assert.deepEqual(blazeFaceInputSize(480, 640), { width: 192, height: 256 });
+    assert.deepEqual(blazeFaceInputSize(2000, 100), { width: 256, height: 64 });
+    // the 640×480 letterbox fills 256×192 exactly: frame corners on input corners
+    const m = letterboxAffine(640, 480, 256, 192);
+    assert.deepEqual([m.a, m.c, m.f], [2.5, 0, 0]);
+  });
+
+  it('a 256×192 input has 16×12×2 anchors at stride 16, then 8×6×6 at stride 32, row by row', () => {
+    const r = generateAnchors(256, 192);
+    assert.equal(r.length / 2, 16 * 12 * 2 + 8 * 6 * 6);
+    // end of the first row of the stride-16 grid, then the second row
+    assert.deepEqual(Array.from(r.slice(2 * 30, 2 * 33)), [248, 8, 248, 8, 8, 24]);
+    assert.deepEqual(Array.from(r.slice(2 * 383, 2 * 385)), [248, 184, 16, 16]);
+    assert.deepEqual(Array.from(r.slice(-2)), [240, 176]);
   });
 });
 
