@@ -37,6 +37,8 @@ export interface VisionResult {
   mouthActivity: { trackId: number; value: number }[];
   /** milliseconds the worker spent on the frame */
   costMs: number;
+  /** busy fraction of the worker (all its streams) over about the last second, 0..1 */
+  workerLoad?: number;
   /** the request's pixel buffer, transferred back for the next frame (the pipeline takes it off the result) */
   rgb?: Uint8Array;
 }

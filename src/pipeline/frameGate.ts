@@ -62,13 +62,17 @@ export class FrameGate {
     return { take: true, global, level: this.level };
   }
 
-  /** Reports how long the worker took for a frame (seconds), to steer the degradation level. */
-  report(costS: number): void {
+  /**
+   * Reports how long the worker took for a frame (seconds), to steer the degradation level, and optionally the busy
+   * fraction of the worker the stream shares with others (0..1, `VisionResult.workerLoad`): a stream that is cheap on
+   * its own still degrades when its worker is nearly full, before the queue behind the worker drops frames.
+   */
+  report(costS: number, workerLoad = 0): void {
     this.costs.push(costS);
     if (this.costs.length > this.opts.window) this.costs.shift();
     if (this.costs.length < Math.min(MIN_SAMPLES, this.opts.window)) return;
     // Ratio of analysis time to the frame interval: above 1 the stream cannot keep up on its own worker.
-    const load = this.estimate() / this.interval;
+    const load = Math.max(this.estimate() / this.interval, workerLoad);
     if (load > 0.95) this.level = 2;
     else if (load > 0.7) this.level = Math.max(this.level === 3 ? 2 : this.level, 1) as 1 | 2;
     else if (load < 0.5) this.level = 0;

@@ -228,7 +228,8 @@ export class StreamPipeline {
 
   private onVideo(frame: VideoFrame): void {
     if (this.ended) return;
-    if (this.opts.mode === 'file' && this.source.info.audio && frame.t > this.audioDoneT) {
+    // strictly past t: at equality (t = 0 before any audio) the frame would take whatever speech state the race left
+    if (this.opts.mode === 'file' && this.source.info.audio && frame.t >= this.audioDoneT) {
       // the frame's buffer is the decoder's: keep a copy while it waits
       this.waiting.push({ ...frame, rgb: frame.rgb.slice() });
       if (this.waiting.length >= 4 && this.source.pause && !this.paused) {
@@ -241,7 +242,7 @@ export class StreamPipeline {
   }
 
   private pumpWaiting(): void {
-    while (this.waiting.length && this.waiting[0].t <= this.audioDoneT) this.analyseFrame(this.waiting.shift()!);
+    while (this.waiting.length && this.waiting[0].t < this.audioDoneT) this.analyseFrame(this.waiting.shift()!);
     if (this.paused && this.waiting.length < 4 && this.inflight < this.opts.maxInflight) {
       this.paused = false;
       this.source.resume?.();
@@ -313,7 +314,7 @@ export class StreamPipeline {
     this.lastT = Math.max(this.lastT, result.t);
     metrics.framesAnalysed.inc({ stream: this.streamId });
     metrics.stageLatency.observe({ stage: 'vision' }, result.costMs / 1000);
-    if (this.opts.mode === 'live') this.gate.report(result.costMs / 1000);
+    if (this.opts.mode === 'live') this.gate.report(result.costMs / 1000, result.workerLoad);
     this.frames.push({ t: result.t, result });
     this.emotion.onVision(result);
     const hz = this.gate.faceFrameHz(this.opts.faceFrameHz);

@@ -40,6 +40,23 @@ const imageEncoder = init.imageEncoder
   : null;
 const streams = new Map<string, FrameAnalyzer>();
 
+/**
+ * Busy fraction of this worker over the last second (all its streams): each stream's frame gate sees its own cost
+ * only, so without this, streams sharing a worker kept their global branch until the worker's queue dropped frames.
+ */
+class BusyMeter {
+  private readonly spans: { end: number; ms: number }[] = [];
+  private sum = 0;
+
+  add(end: number, ms: number): number {
+    this.spans.push({ end, ms });
+    this.sum += ms;
+    while (this.spans.length && this.spans[0].end < end - 1000) this.sum -= this.spans.shift()?.ms ?? 0;
+    return Math.min(1, Math.max(0, this.sum / 1000));
+  }
+}
+const busy = new BusyMeter();
+
 serveWorker(
   async (kind, key, payload) => {
     if (kind === 'warmup') return { result: { imageEmbeddingDim: imageEncoder?.dim ?? 0 } satisfies VisionWorkerInfo };
@@ -55,6 +72,8 @@ serveWorker(
       global: req.global,
       speaking: req.speaking,
     });
+    const imageEmbedding = imageEncoder && a.globalToken ? await imageEncoder.embed(req) : null;
+    const end = performance.now();
     const result: VisionResult = {
       t: req.t,
       index: req.index,
@@ -64,9 +83,10 @@ serveWorker(
       localTokens: a.faces.map((f) => ({ trackId: f.observation.trackId, token: f.localToken })),
       globalToken: a.globalToken,
       // the scene embedding rides with the global branch (skipped with it when the machine is behind)
-      imageEmbedding: imageEncoder && a.globalToken ? await imageEncoder.embed(req) : null,
+      imageEmbedding,
       mouthActivity: a.faces.map((f) => ({ trackId: f.observation.trackId, value: f.mouthActivity })),
-      costMs: performance.now() - t0,
+      costMs: end - t0,
+      workerLoad: busy.add(end, end - t0),
       // nothing keeps the frame past analyse(): the buffer goes back to the stream for reuse
       rgb: req.rgb,
     };

@@ -71,6 +71,27 @@ describe('FrameGate', () => {
     assert.equal(h.degradation, 1);
   });
 
+  it('degrades a cheap stream whose worker is nearly full with other streams, and recovers when it empties', () => {
+    const g = new FrameGate();
+    for (let i = 0; i < 30; i++) {
+      g.decide(i / 30, 0);
+      g.report(0.01, 0.8); // 30 % of the interval on its own, the shared worker 80 % busy
+    }
+    assert.equal(g.degradation, 1, 'global branch thinned first');
+    for (let i = 30; i < 60; i++) {
+      g.decide(i / 30, 0);
+      g.report(0.01, 0.97);
+    }
+    assert.equal(g.degradation, 2);
+    assert.equal(g.decide(2, 0).global, false);
+    for (let i = 61; i < 90; i++) {
+      g.decide(i / 30, 0);
+      g.report(0.01, 0.4);
+    }
+    assert.equal(g.degradation, 0);
+    assert.equal(g.dropped, 0);
+  });
+
   it('drops whole frames when too many are in flight and counts them', () => {
     const g = new FrameGate({ maxInflight: 2, window: 10 });
     assert.equal(g.decide(0, 2).take, false);
