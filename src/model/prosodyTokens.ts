@@ -41,6 +41,7 @@ export class ProsodyTokenizer {
   /** the hop being filled: [hopStart, hopStart + HOP_S) */
   private hopStart: number | undefined;
   private nextT: number | undefined;
+  private lastFrameT: number | undefined;
   /** all hops' level (the token's energy reference) and voiced hops' level and F0 (the cue baseline) */
   private readonly dbAll = new RunningHistogram(-120, 0.1, 0.1, HALF_LIFE_HOPS);
   private readonly dbVoiced = new RunningHistogram(-120, 0.1, 0.1, HALF_LIFE_HOPS);
@@ -58,19 +59,28 @@ export class ProsodyTokenizer {
 
   /** Pushes PCM starting at media time t; returns the tokens of the hops it completed. */
   push(samples: Float32Array, t: number, speech = 0): TimedToken[] {
-    const out: TimedToken[] = [];
-    if (samples.length === 0 || !Number.isFinite(t)) return out;
+    if (samples.length === 0 || !Number.isFinite(t)) return [];
     if (this.nextT !== undefined && t < this.nextT - 1e-3) {
       this.framer = new ProsodyFrames();
-      this.nuclei = new NucleusDetector();
-      this.pending.length = 0;
-      this.hopStart = undefined;
+      this.restart();
     }
     this.nextT = t + samples.length / PROSODY_RATE;
     const fresh: AudioFrame[] = [];
     this.framer.push(samples, t, fresh, this.pulses);
     this.pulses.length = 0;
-    for (const f of fresh) {
+    return this.pushFrames(fresh, speech);
+  }
+
+  /**
+   * Pushes 10 ms frames analysed elsewhere (the stream's audio analyzer, which computes the same frames for the
+   * utterance prosody: one YIN pass per stream instead of two); returns the tokens of the hops they completed.
+   */
+  pushFrames(frames: readonly AudioFrame[], speech = 0): TimedToken[] {
+    const out: TimedToken[] = [];
+    // time went back: a new analysis from here
+    if (frames.length && this.lastFrameT !== undefined && frames[0].t < this.lastFrameT) this.restart();
+    for (const f of frames) {
+      this.lastFrameT = f.t;
       // a restarted frame grid (a gap in the audio) starts a new hop grid
       if (this.hopStart === undefined || f.t >= this.hopStart + 2 * HOP_S) {
         this.pending.length = 0;
@@ -85,6 +95,13 @@ export class ProsodyTokenizer {
       if (n !== null) this.nucleusTimes.push(n);
     }
     return out;
+  }
+
+  private restart(): void {
+    this.nuclei = new NucleusDetector();
+    this.pending.length = 0;
+    this.hopStart = undefined;
+    this.lastFrameT = undefined;
   }
 
   /** The stream's current voiced-F0 baseline (Hz) and the level of its voiced hops (dBFS), null until known. */

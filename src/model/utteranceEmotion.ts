@@ -10,6 +10,7 @@
  * called without awaiting. Payloads are EventPayload<'emotion'> (the bus adds the envelope).
  */
 import { z } from 'zod';
+import type { ProsodyFrame } from '../audio/prosodyFrames.ts';
 import type { EventPayload } from '../events/schema.ts';
 import { CoreModel, defaultSpanOptions, type SpanOptions } from './coreModel.ts';
 import { defaultWeights } from './defaultWeights.ts';
@@ -130,7 +131,16 @@ export class UtteranceEmotionStage {
 
   /** PCM of the stream (16 kHz mono) starting at media time t, for prosody tokens. */
   onPcm(samples: Float32Array, t: number): void {
-    for (const tok of this.tokenizer.push(samples, t, this.speech)) this.prosody.push(tok);
+    this.addProsody(this.tokenizer.push(samples, t, this.speech), t);
+  }
+
+  /** The stream's 10 ms prosody frames, when its audio analyzer already computes them (instead of onPcm). */
+  onProsodyFrames(frames: readonly ProsodyFrame[]): void {
+    if (frames.length) this.addProsody(this.tokenizer.pushFrames(frames, this.speech), frames[0].t);
+  }
+
+  private addProsody(tokens: TimedToken[], t: number): void {
+    for (const tok of tokens) this.prosody.push(tok);
     const keep = t - this.options.keepS;
     while (this.prosody.length && this.prosody[0].t < keep) this.prosody.shift();
   }

@@ -4,7 +4,8 @@
  * synchronously on the calling thread, and the main loop must stay responsive.
  *
  * Every call becomes a message to the worker, in call order, so the stage sees exactly the sequence the main thread
- * produced. Audio (speech probability + PCM for the prosody tokens) is handed over only up to the media time of the
+ * produced. Audio (speech probability + prosody: the frames the stream's audio analyzer in the same worker computed,
+ * or the PCM when there is none) is handed over only up to the media time of the
  * event being released: audio runs ahead of video by a timing-dependent amount, and holding it back makes the
  * model's state at each decision a function of media time alone, so a file gives the same emotions on every run.
  * Live streams drop frames for the model when the worker falls behind (bounded queue), counted as 'model' drops.
@@ -36,6 +37,9 @@ export interface ModelBranchOptions {
 
 /** The model worker of a process: one thread, the model's sessions, a stage per stream. */
 export class EmotionModelHost {
+  /** streams whose audio analyzer in the worker computes prosody frames the emotion stage can take */
+  private readonly workerProsody = new Set<string>();
+
   private constructor(
     private readonly pool: WorkerPool,
     readonly info: ModelWorkerInfo,
@@ -59,6 +63,7 @@ export class EmotionModelHost {
     const key = `audio:${streamId}`;
     const opened = this.pool.run(key, 'audio.open', options);
     opened.catch(() => undefined);
+    if (options.prosody !== false) this.workerProsody.add(streamId);
     return {
       push: async (chunk) => {
         await opened;
@@ -68,7 +73,10 @@ export class EmotionModelHost {
         await opened;
         return this.pool.run<AudioFinding[]>(key, 'audio.flush', null);
       },
-      close: () => this.pool.release(key).catch(() => undefined),
+      close: () => {
+        this.workerProsody.delete(streamId);
+        return this.pool.release(key).catch(() => undefined);
+      },
     };
   }
 
@@ -77,7 +85,9 @@ export class EmotionModelHost {
     options: UtteranceEmotionOptionsInput = {},
     b: Partial<ModelBranchOptions> = {},
   ): ModelEmotionBranch {
-    return new ModelEmotionBranch(this.pool, streamId, options, { mode: 'live', maxQueuedFrames: 45, ...b });
+    return new ModelEmotionBranch(this.pool, streamId, options, { mode: 'live', maxQueuedFrames: 45, ...b }, () =>
+      this.workerProsody.has(streamId),
+    );
   }
 
   close(): Promise<void> {
@@ -102,9 +112,14 @@ export class ModelEmotionBranch implements EmotionBranch {
     private readonly streamId: string,
     options: UtteranceEmotionOptionsInput,
     private readonly opts: ModelBranchOptions,
+    /** whether the stream's audio analyzer in the worker gives the prosody frames (asked at the first hand-over) */
+    private readonly framesInWorker: () => boolean = () => false,
   ) {
     this.post('open', options);
   }
+
+  /** decided once, at the first audio hand-over: a stream's prosody comes from one source from start to end */
+  private pcmSamples: boolean | undefined;
 
   /** Fire-and-forget messages: a failure is reported with the next answer. */
   private post(kind: string, payload: unknown): Promise<unknown> {
@@ -193,6 +208,9 @@ export class ModelEmotionBranch implements EmotionBranch {
 
   private handOver(a: HeldAudio): void {
     if (a.speaking !== undefined) this.post('audio', { kind: 'speaking', t: a.t, probability: a.speaking });
-    if (a.pcm) this.post('pcm', { samples: ownBuffer(a.pcm.samples), t: a.pcm.t });
+    if (!a.pcm) return;
+    this.pcmSamples ??= !this.framesInWorker();
+    // with the analyzer's frames in the worker, the chunk's time says which of them the stage may take now
+    this.post('pcm', this.pcmSamples ? { samples: ownBuffer(a.pcm.samples), t: a.pcm.t } : { t: a.pcm.t });
   }
 }

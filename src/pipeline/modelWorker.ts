@@ -7,6 +7,7 @@
  */
 
 import { AudioAnalyzer, type AudioAnalyzerOptions } from '../audio/audioAnalyzer.ts';
+import type { ProsodyFrame } from '../audio/prosodyFrames.ts';
 import type { AudioChunk } from '../ingest/mediaSource.ts';
 import { runInBackground } from '../ingest/processPriority.ts';
 import type { CoreModel } from '../model/coreModel.ts';
@@ -44,7 +45,11 @@ export type ModelRequest =
   | { kind: 'open'; payload: UtteranceEmotionOptionsInput }
   | { kind: 'vision'; payload: VisionInput }
   | { kind: 'audio'; payload: AudioInput }
-  | { kind: 'pcm'; payload: { samples: Float32Array; t: number } }
+  /**
+   * the stream's audio up to the released media time: its samples, or — when the stream's audio analyzer runs in this
+   * worker with prosody — only the chunk's time, and the stage takes the analyzer's frames of the chunks up to it
+   */
+  | { kind: 'pcm'; payload: { samples?: Float32Array; t: number } }
   | { kind: 'due'; payload: number }
   | { kind: 'finalize'; payload: Parameters<UtteranceEmotionStage['finalize']>[0] }
   | { kind: 'end'; payload: number }
@@ -65,6 +70,17 @@ try {
 }
 const stages = new Map<string, UtteranceEmotionStage>();
 const analyzers = new Map<string, Promise<AudioAnalyzer>>();
+/**
+ * Per stream, the prosody frames its audio analyzer computed, per pushed chunk (by the chunk's time), until the
+ * stage's 'pcm' release takes them: the stage then gets exactly the frames a tokenizer of its own would have made
+ * from the same chunks, without a second pitch analysis. Bounded: chunks more than PROSODY_QUEUE_S behind the newest
+ * are dropped (the main thread holds audio for at most 10 s).
+ */
+const prosodyQueues = new Map<string, { t: number; frames: ProsodyFrame[] }[]>();
+const PROSODY_QUEUE_S = 20;
+/** per audio key: tells its frame callback which chunk is being pushed */
+const chunkTimes = new Map<string, (t: number) => void>();
+const AUDIO_PREFIX = 'audio:';
 
 function analyzer(key: string): Promise<AudioAnalyzer> {
   const a = analyzers.get(key);
@@ -93,12 +109,27 @@ serveWorker(
     // audio does not need the model
     switch (req.kind) {
       case 'audio.open': {
-        const a = AudioAnalyzer.create(req.payload);
+        const streamId = key.startsWith(AUDIO_PREFIX) ? key.slice(AUDIO_PREFIX.length) : key;
+        let chunkT = 0;
+        let onProsodyFrames: ((frames: ProsodyFrame[]) => void) | undefined;
+        if (req.payload.prosody !== false) {
+          const queue: { t: number; frames: ProsodyFrame[] }[] = [];
+          prosodyQueues.set(streamId, queue);
+          onProsodyFrames = (frames) => {
+            queue.push({ t: chunkT, frames });
+            while (queue.length && queue[0].t < chunkT - PROSODY_QUEUE_S) queue.shift();
+          };
+        }
+        const a = AudioAnalyzer.create({ ...req.payload, onProsodyFrames });
+        chunkTimes.set(key, (t) => {
+          chunkT = t;
+        });
         a.catch(() => undefined);
         analyzers.set(key, a);
         return { result: null };
       }
       case 'audio.push':
+        chunkTimes.get(key)?.(req.payload.t);
         return { result: await (await analyzer(key)).push(req.payload) };
       case 'audio.flush':
         return { result: (await analyzer(key)).flush() };
@@ -124,9 +155,18 @@ serveWorker(
       case 'audio':
         stage(key).onAudio(req.payload);
         return { result: null };
-      case 'pcm':
-        stage(key).onPcm(req.payload.samples, req.payload.t);
+      case 'pcm': {
+        const { samples, t } = req.payload;
+        if (samples) {
+          stage(key).onPcm(samples, t);
+          return { result: null };
+        }
+        const queue = prosodyQueues.get(key);
+        if (!queue) throw new Error(`model worker: stream ${key} has no audio analyzer with prosody`);
+        const s = stage(key);
+        while (queue.length && queue[0].t <= t) s.onProsodyFrames((queue.shift() as { frames: ProsodyFrame[] }).frames);
         return { result: null };
+      }
       case 'due': {
         const s = stage(key);
         const out = await s.due(req.payload);
@@ -151,6 +191,10 @@ serveWorker(
   async (key) => {
     stages.delete(key);
     failures.delete(key);
+    chunkTimes.delete(key);
+    // a stream's frames stay while its stage may still take them (its analyzer may be released first)
+    const streamId = key.startsWith(AUDIO_PREFIX) ? key.slice(AUDIO_PREFIX.length) : key;
+    if (!stages.has(streamId)) prosodyQueues.delete(streamId);
     const a = analyzers.get(key);
     analyzers.delete(key);
     if (a) await (await a.catch(() => undefined))?.close();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ProsodyAnalyzer } from '../../src/audio/prosodyAnalyzer.ts';
 import { ProsodyTokenizer } from '../../src/model/prosodyTokens.ts';
 import { PROSODY_INPUT as P, PROSODY_INPUT_DIM, type TimedToken } from '../../src/model/tokens.ts';
 
@@ -54,4 +55,29 @@ test('prosody tokens: one per 32 ms hop in the PROSODY layout, from the audio mo
   assert.ok(Math.abs(f.f0 - 150) < 2 && Math.abs(f.db + 26) < 0.5, JSON.stringify(f));
   // a chunk going back in time restarts the analysis instead of throwing
   assert.doesNotThrow(() => tok.push(x.subarray(0, 1600), 10));
+});
+
+test('tokens from the audio analyzer’s frames equal tokens from the PCM (one pitch analysis per stream)', () => {
+  const x = signal([
+    [0.4, 0, 0],
+    [1.2, 140, -24],
+    [0.3, 0, 0],
+    [1, 260, -16],
+  ]);
+  const fromPcm = new ProsodyTokenizer();
+  const fromFrames = new ProsodyTokenizer();
+  const analyzer = new ProsodyAnalyzer();
+  const a: TimedToken[] = [];
+  const b: TimedToken[] = [];
+  for (let i = 0; i < x.length; i += 512) {
+    const chunk = x.slice(i, i + 512);
+    a.push(...fromPcm.push(chunk, i / SR, 0.4));
+    b.push(...fromFrames.pushFrames(analyzer.push(chunk, i / SR), 0.4));
+  }
+  assert.ok(a.length > 80, `${a.length} tokens`);
+  assert.deepEqual(
+    b.map((o) => [o.t, [...o.token]]),
+    a.map((o) => [o.t, [...o.token]]),
+  );
+  assert.deepEqual(fromFrames.baseline(), fromPcm.baseline());
 });
