@@ -6,12 +6,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { RGB_FRAMES_TO_STDOUT, readStderr } from './ffmpegFrames.ts';
 import { resolveFfmpeg } from './ffmpegPath.ts';
 import type { EndReason, MediaSource, MediaSourceEvents, SourceInfo } from './mediaSource.ts';
 import { probeMedia } from './probeMedia.ts';
 import { runInBackground } from './processPriority.ts';
 import { RawFrameReader } from './rawFrameReader.ts';
+import { userBufferPipe } from './userBufferPipe.ts';
 
 export interface FileSourceOptions {
   streamId: string;
@@ -60,6 +62,8 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
   private audioEnded = false;
   private readonly spareFrames: Uint8Array[] = [];
   private open = 0;
+  /** the video child's stdout, read into one reused buffer (userBufferPipe.ts) */
+  private videoOut: Socket | null = null;
   private framesOut = 0;
   private lastT = 0;
 
@@ -77,7 +81,7 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
   /** Starts decoding; listeners should be attached first. */
   start(): void {
     this.startWall = performance.now();
-    if (this.size) this.startVideo(this.size);
+    if (this.size) void this.startVideo(this.size);
     if (this.info.audio) this.startAudio();
     if (!this.size && !this.info.audio) void this.finish('error', 'nothing to decode');
   }
@@ -86,24 +90,27 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
     return this.framesOut;
   }
 
-  private spawn(args: string[]): ChildProcess {
+  /** `stdout`: a socket to write into instead of a pipe; the child then counts as closed once `drained` too. */
+  private spawn(args: string[], stdout?: { socket: Socket; drained: Promise<void> }): ChildProcess {
     const child = spawn(this.ffmpeg, ['-hide_banner', '-nostdin', '-i', this.path, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', stdout?.socket ?? 'pipe', 'pipe'],
     });
     if (child.pid) runInBackground(child.pid);
     this.children.push(child);
     this.open++;
     child.on('close', (code) => {
-      this.open--;
-      this.onChildClosed(code);
+      // with a socket for stdout, 'close' does not wait for its data to be read
+      void (stdout?.drained ?? Promise.resolve()).then(() => {
+        this.open--;
+        this.onChildClosed(code);
+      });
     });
     child.on('error', (err) => void this.finish('error', `ffmpeg failed to start: ${err.message}`));
     return child;
   }
 
-  private startVideo(size: { width: number; height: number }): void {
+  private async startVideo(size: { width: number; height: number }): Promise<void> {
     const { width, height } = size;
-    const child = this.spawn(['-map', '0:v:0', '-vf', `scale=${width}:${height},showinfo`, ...RGB_FRAMES_TO_STDOUT]);
     const reader = new RawFrameReader(width * height * 3, (buf, index) => {
       // The reader's pool is reused: keep a private copy only while the frame waits for its pts or its time. The
       // copies are recycled once emitted (listeners copy what they keep): a fresh 0.9 MB buffer per frame was a
@@ -113,7 +120,33 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
       this.frameQueue.push({ buf: copy, index });
       this.drain();
     });
-    child.stdout?.on('data', (chunk: Buffer) => reader.push(chunk));
+    // counts as an open child while the pipe is set up, so an audio track that ends first does not end the source
+    this.open++;
+    let pipe: Awaited<ReturnType<typeof userBufferPipe>>;
+    try {
+      pipe = await userBufferPipe((chunk) => reader.push(chunk));
+    } catch (err) {
+      this.open--;
+      await this.finish('error', `video pipe: ${(err as Error).message}`);
+      return;
+    }
+    this.open--;
+    if (this.ended) {
+      pipe.reader.destroy();
+      pipe.closeChildEnd();
+      return;
+    }
+    this.videoOut = pipe.reader;
+    const drained = new Promise<void>((resolve) => {
+      pipe.reader.once('end', resolve);
+      pipe.reader.once('close', resolve);
+    });
+    const child = this.spawn(['-map', '0:v:0', '-vf', `scale=${width}:${height},showinfo`, ...RGB_FRAMES_TO_STDOUT], {
+      socket: pipe.childEnd,
+      drained,
+    });
+    pipe.closeChildEnd();
+    this.setVideoFlow(this.frameQueue.length < 3 && !this.paused);
     readStderr(
       child.stderr,
       ({ ptsTime }) => {
@@ -239,7 +272,7 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
   }
 
   private setVideoFlow(on: boolean): void {
-    const out = this.children[0]?.stdout;
+    const out = this.videoOut;
     if (!out || !this.size) return;
     if (on && out.isPaused()) out.resume();
     if (!on && !out.isPaused()) out.pause();
@@ -292,6 +325,7 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
     clearTimeout(this.audioPacing);
     this.audioQueue.length = 0;
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    this.videoOut?.destroy();
     this.frameQueue.length = 0;
     this.emit('end', reason, message);
     return Promise.resolve();
