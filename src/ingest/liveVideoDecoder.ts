@@ -9,6 +9,7 @@ import { RGB_FRAMES_TO_STDOUT, readStderr } from './ffmpegFrames.ts';
 import { ivfFileHeader, ivfFrameHeader } from './ivfWriter.ts';
 import { runInBackground } from './processPriority.ts';
 import { RawFrameReader } from './rawFrameReader.ts';
+import { userBufferPipe } from './userBufferPipe.ts';
 
 export interface DecodedFrame {
   /** the pts given with the encoded frame (RTP ticks since the track's first packet) */
@@ -39,8 +40,35 @@ export class LiveVideoDecoder {
     this.start();
   }
 
+  /** Until the decoder is up (a few ms), encoded frames are not written: it asks for a keyframe once started. */
   private start(): void {
+    void this.spawnDecoder().catch((err: Error) => this.opts.onError?.(`video decoder: ${err.message}`));
+  }
+
+  private async spawnDecoder(): Promise<void> {
     const { width, height } = this.opts;
+    // A frame's pixels (stdout) and its pts (showinfo on stderr) come through two pipes, in either order: each waits
+    // for the other. Frames that wait are copied, since the reader reuses its buffers; under load they were seen
+    // arriving first, and dropping them paired every later frame with its predecessor's pts (one frame early).
+    const pts: number[] = [];
+    const waiting: { rgb: Uint8Array; index: number }[] = [];
+    const emit = (p: number, rgb: Uint8Array, index: number) => {
+      this.framesOut++;
+      this.opts.onFrame({ pts: p, rgb, index });
+    };
+    const reader = new RawFrameReader(width * height * 3, (buf, index) => {
+      const p = pts.shift();
+      if (p === undefined) waiting.push({ rgb: buf.slice(), index });
+      else emit(p, buf, index);
+    });
+    // stdout is read into one reused buffer (userBufferPipe.ts: no garbage per read for the GC); the socket closes
+    // itself at the decoder's EOF
+    const pipe = await userBufferPipe((chunk) => reader.push(chunk));
+    if (this.stopped) {
+      pipe.reader.destroy();
+      pipe.closeChildEnd();
+      return;
+    }
     const child = spawn(
       this.opts.ffmpeg,
       [
@@ -62,25 +90,11 @@ export class LiveVideoDecoder {
         `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2,showinfo`,
         ...RGB_FRAMES_TO_STDOUT,
       ],
-      { stdio: ['pipe', 'pipe', 'pipe'] },
+      { stdio: ['pipe', pipe.childEnd, 'pipe'] },
     );
+    pipe.closeChildEnd();
     if (child.pid) runInBackground(child.pid);
     this.child = child;
-    // A frame's pixels (stdout) and its pts (showinfo on stderr) come through two pipes, in either order: each waits
-    // for the other. Frames that wait are copied, since the reader reuses its buffers; under load they were seen
-    // arriving first, and dropping them paired every later frame with its predecessor's pts (one frame early).
-    const pts: number[] = [];
-    const waiting: { rgb: Uint8Array; index: number }[] = [];
-    const emit = (p: number, rgb: Uint8Array, index: number) => {
-      this.framesOut++;
-      this.opts.onFrame({ pts: p, rgb, index });
-    };
-    const reader = new RawFrameReader(width * height * 3, (buf, index) => {
-      const p = pts.shift();
-      if (p === undefined) waiting.push({ rgb: buf.slice(), index });
-      else emit(p, buf, index);
-    });
-    child.stdout?.on('data', (d: Buffer) => reader.push(d));
     readStderr(
       child.stderr,
       (f) => {
