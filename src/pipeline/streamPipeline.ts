@@ -333,7 +333,10 @@ export class StreamPipeline {
     this.nextHealthT ??= t + this.opts.healthIntervalS;
     if (t < this.nextHealthT) return;
     const span = Math.max(1e-3, t - this.health.firstT);
-    const total = this.health.in;
+    // A file is read ahead of its analysis by however far this machine's timing allows: counted by media time (the
+    // frames up to t, all answered by now), its health is the same on every run.
+    const live = this.opts.mode === 'live';
+    const total = live ? this.health.in : this.health.analysed + this.health.dropped;
     this.orderer.add(VIDEO, t, {
       type: 'stream.health',
       payload: {
@@ -342,7 +345,7 @@ export class StreamPipeline {
         fpsAnalysed: round(this.health.analysed / span),
         framesDropped: this.health.dropped,
         dropRatio: total ? round(this.health.dropped / total) : 0,
-        queueDepth: this.inflight,
+        queueDepth: live ? this.inflight : 0,
         faceFrameHz: this.gate.faceFrameHz(this.opts.faceFrameHz),
         degraded: this.gate.degradation > 0,
       },
