@@ -74,13 +74,18 @@ const analyzers = new Map<string, Promise<AudioAnalyzer>>();
  * Per stream, the prosody frames its audio analyzer computed, per pushed chunk (by the chunk's time), until the
  * stage's 'pcm' release takes them: the stage then gets exactly the frames a tokenizer of its own would have made
  * from the same chunks, without a second pitch analysis. Bounded: chunks more than PROSODY_QUEUE_S behind the newest
- * are dropped (the main thread holds audio for at most 10 s).
+ * are dropped (the main thread holds audio for at most 10 s). `chunkT` is the time of the chunk being pushed (the
+ * analyzer reports a chunk's frames synchronously while pushing it).
  */
-const prosodyQueues = new Map<string, { t: number; frames: ProsodyFrame[] }[]>();
+interface ProsodyFeed {
+  chunkT: number;
+  chunks: { t: number; frames: ProsodyFrame[] }[];
+}
+const prosodyFeeds = new Map<string, ProsodyFeed>();
 const PROSODY_QUEUE_S = 20;
-/** per audio key: tells its frame callback which chunk is being pushed */
-const chunkTimes = new Map<string, (t: number) => void>();
 const AUDIO_PREFIX = 'audio:';
+/** the stream an audio analyzer's key (`audio:<streamId>`) or a stage's key belongs to */
+const streamOf = (key: string) => (key.startsWith(AUDIO_PREFIX) ? key.slice(AUDIO_PREFIX.length) : key);
 
 function analyzer(key: string): Promise<AudioAnalyzer> {
   const a = analyzers.get(key);
@@ -109,28 +114,25 @@ serveWorker(
     // audio does not need the model
     switch (req.kind) {
       case 'audio.open': {
-        const streamId = key.startsWith(AUDIO_PREFIX) ? key.slice(AUDIO_PREFIX.length) : key;
-        let chunkT = 0;
         let onProsodyFrames: ((frames: ProsodyFrame[]) => void) | undefined;
         if (req.payload.prosody !== false) {
-          const queue: { t: number; frames: ProsodyFrame[] }[] = [];
-          prosodyQueues.set(streamId, queue);
+          const feed: ProsodyFeed = { chunkT: 0, chunks: [] };
+          prosodyFeeds.set(streamOf(key), feed);
           onProsodyFrames = (frames) => {
-            queue.push({ t: chunkT, frames });
-            while (queue.length && queue[0].t < chunkT - PROSODY_QUEUE_S) queue.shift();
+            feed.chunks.push({ t: feed.chunkT, frames });
+            while (feed.chunks.length && feed.chunks[0].t < feed.chunkT - PROSODY_QUEUE_S) feed.chunks.shift();
           };
         }
         const a = AudioAnalyzer.create({ ...req.payload, onProsodyFrames });
-        chunkTimes.set(key, (t) => {
-          chunkT = t;
-        });
         a.catch(() => undefined);
         analyzers.set(key, a);
         return { result: null };
       }
-      case 'audio.push':
-        chunkTimes.get(key)?.(req.payload.t);
+      case 'audio.push': {
+        const feed = prosodyFeeds.get(streamOf(key));
+        if (feed) feed.chunkT = req.payload.t;
         return { result: await (await analyzer(key)).push(req.payload) };
+      }
       case 'audio.flush':
         return { result: (await analyzer(key)).flush() };
     }
@@ -161,10 +163,11 @@ serveWorker(
           stage(key).onPcm(samples, t);
           return { result: null };
         }
-        const queue = prosodyQueues.get(key);
-        if (!queue) throw new Error(`model worker: stream ${key} has no audio analyzer with prosody`);
+        const feed = prosodyFeeds.get(key);
+        if (!feed) throw new Error(`model worker: stream ${key} has no audio analyzer with prosody`);
         const s = stage(key);
-        while (queue.length && queue[0].t <= t) s.onProsodyFrames((queue.shift() as { frames: ProsodyFrame[] }).frames);
+        while (feed.chunks.length && feed.chunks[0].t <= t)
+          s.onProsodyFrames((feed.chunks.shift() as ProsodyFeed['chunks'][number]).frames);
         return { result: null };
       }
       case 'due': {
@@ -191,10 +194,8 @@ serveWorker(
   async (key) => {
     stages.delete(key);
     failures.delete(key);
-    chunkTimes.delete(key);
     // a stream's frames stay while its stage may still take them (its analyzer may be released first)
-    const streamId = key.startsWith(AUDIO_PREFIX) ? key.slice(AUDIO_PREFIX.length) : key;
-    if (!stages.has(streamId)) prosodyQueues.delete(streamId);
+    if (!stages.has(streamOf(key))) prosodyFeeds.delete(streamOf(key));
     const a = analyzers.get(key);
     analyzers.delete(key);
     if (a) await (await a.catch(() => undefined))?.close();
