@@ -14,13 +14,13 @@
 import { join } from 'node:path';
 import { OrtSessionCache } from '../src/model/ortSession.ts';
 import { FaceStack } from '../src/vision/faceStack.ts';
-import { FrameAnalyzer } from '../src/vision/frameAnalyzer.ts';
 import type { RgbFrame } from '../src/vision/imageOps.ts';
 import { type Interval, intervalIou, megcEvaluate } from '../src/vision/megcEval.ts';
 import type { MicroExpressionRecord } from '../src/vision/microExpressionSpotter.ts';
 import { mediaPath } from '../test/harness/media.ts';
 import {
   apexFrame,
+  faceLandmarks,
   type Insertion,
   MACRO_AT,
   MEAD_CLIPS,
@@ -30,6 +30,7 @@ import {
   MICRO_AT,
   medianPose,
   splice,
+  spotExpressions,
   truthOf,
 } from '../test/harness/splicedExpressions.ts';
 import { decodeClip } from '../test/vision/decodeClip.ts';
@@ -44,16 +45,9 @@ const cache = new OrtSessionCache({ intraOpThreads: 1 });
 const stack = await FaceStack.load({ cache });
 const decode = (p: string) => decodeClip(p, MEAD_SIZE, MEAD_SIZE);
 const neutral = await decode(neutralPath);
-const neutralLm = await Promise.all(neutral.map(async (f) => (await stack.detect(f))[0]?.mesh.landmarks ?? null));
+const neutralLm = await faceLandmarks(stack, neutral);
 
-async function spot(frames: RgbFrame[], speaking: number): Promise<MicroExpressionRecord[]> {
-  const analyzer = new FrameAnalyzer(stack, null);
-  const out: MicroExpressionRecord[] = [];
-  for (let i = 0; i < frames.length; i++)
-    out.push(...(await analyzer.analyse(frames[i], i / MEAD_FPS, { global: false, speaking })).microexpressions);
-  out.push(...analyzer.flush());
-  return out;
-}
+const spot = (frames: RgbFrame[], speaking: number) => spotExpressions(stack, frames, speaking);
 const fmt = (e: MicroExpressionRecord) =>
   `${e.kind} ${e.onset.toFixed(2)}–${e.offset.toFixed(2)} apex ${e.apex.toFixed(2)} [${e.regions}] ${e.aus} → ${e.expressionAtApex}`;
 

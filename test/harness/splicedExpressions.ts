@@ -12,8 +12,10 @@
 import { EXPRESSION_CLASSES, type ExpressionClass } from '../../src/events/schema.ts';
 import { fivePoints, similarityTransform } from '../../src/vision/alignment.ts';
 import type { FaceStack } from '../../src/vision/faceStack.ts';
+import { FrameAnalyzer } from '../../src/vision/frameAnalyzer.ts';
 import { type HeadPose, headPose } from '../../src/vision/headPose.ts';
 import { type RgbFrame, warpAffine } from '../../src/vision/imageOps.ts';
+import type { MicroExpressionRecord } from '../../src/vision/microExpressionSpotter.ts';
 
 export interface ApexFrame {
   frame: RgbFrame;
@@ -139,3 +141,22 @@ export const MEAD_SIZE = 256;
 /** A micro (200 ms from first to last changed frame at 25 fps) and a macro (760 ms) envelope. */
 export const MICRO_AT = (start: number): Insertion => ({ start, onsetFrames: 2, holdFrames: 2, offsetFrames: 2 });
 export const MACRO_AT = (start: number): Insertion => ({ start, onsetFrames: 3, holdFrames: 14, offsetFrames: 3 });
+
+/** Mesh landmarks of the first face the stack detects in each frame (null where none): what `splice` aligns onto. */
+export function faceLandmarks(stack: FaceStack, frames: readonly RgbFrame[]): Promise<(Float32Array | null)[]> {
+  return Promise.all(frames.map(async (f) => (await stack.detect(f))[0]?.mesh.landmarks ?? null));
+}
+
+/** A fresh FrameAnalyzer over MEAD-rate frames with a constant speech probability; every spotted expression. */
+export async function spotExpressions(
+  stack: FaceStack,
+  frames: readonly RgbFrame[],
+  speaking: number,
+): Promise<MicroExpressionRecord[]> {
+  const analyzer = new FrameAnalyzer(stack, null);
+  const out: MicroExpressionRecord[] = [];
+  for (let i = 0; i < frames.length; i++)
+    out.push(...(await analyzer.analyse(frames[i], i / MEAD_FPS, { global: false, speaking })).microexpressions);
+  out.push(...analyzer.flush());
+  return out;
+}

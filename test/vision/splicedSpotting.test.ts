@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { OrtSessionCache } from '../../src/model/ortSession.ts';
 import { FaceStack } from '../../src/vision/faceStack.ts';
-import { FrameAnalyzer } from '../../src/vision/frameAnalyzer.ts';
 import type { RgbFrame } from '../../src/vision/imageOps.ts';
 import { intervalIou } from '../../src/vision/megcEval.ts';
 import type { MicroExpressionRecord } from '../../src/vision/microExpressionSpotter.ts';
 import { mediaPath, skipWithoutMedia } from '../harness/media.ts';
 import {
   apexFrame,
+  faceLandmarks,
   MACRO_AT,
   MEAD_CLIPS,
   MEAD_FPS,
@@ -26,6 +26,7 @@ import {
   MICRO_AT,
   medianPose,
   splice,
+  spotExpressions,
   truthOf,
 } from '../harness/splicedExpressions.ts';
 import { decodeClip } from './decodeClip.ts';
@@ -43,18 +44,11 @@ describe('spotting expressions spliced into a real talking face', { skip }, () =
   before(async () => {
     stack = await FaceStack.load({ cache });
     neutral = await decode(MEAD_NEUTRAL);
-    neutralLm = await Promise.all(neutral.map(async (f) => (await stack.detect(f))[0]?.mesh.landmarks ?? null));
+    neutralLm = await faceLandmarks(stack, neutral);
   });
   after(() => cache.releaseAll());
 
-  async function spot(frames: RgbFrame[], speaking = 1): Promise<MicroExpressionRecord[]> {
-    const analyzer = new FrameAnalyzer(stack, null);
-    const out: MicroExpressionRecord[] = [];
-    for (let i = 0; i < frames.length; i++)
-      out.push(...(await analyzer.analyse(frames[i], i / MEAD_FPS, { global: false, speaking })).microexpressions);
-    out.push(...analyzer.flush());
-    return out;
-  }
+  const spot = (frames: RgbFrame[], speaking = 1) => spotExpressions(stack, frames, speaking);
   const fmt = (e: MicroExpressionRecord) => `${e.kind} ${e.onset.toFixed(2)}–${e.offset.toFixed(2)} ${e.regions}`;
 
   test('the neutral clip alone: nothing spotted, also with no speech known (his articulation is seen on the lips)', async () => {
