@@ -117,23 +117,25 @@ test('face_noface.mov then noface_face.mov (HEVC): the track ends when the face 
   assert.ok(returned >= 30, `the returned face keeps one track for ≥ 1 s (${returned} frames)`);
 });
 
+/** A square face at x (stub stacks): a 468-point mesh on a 10-column grid and its box. */
+function stubFace(x: number): StackFace {
+  const lm = new Float32Array(468 * 3);
+  for (let i = 0; i < 468; i++) {
+    lm[3 * i] = x + (i % 10) * 10;
+    lm[3 * i + 1] = 100 + Math.floor(i / 10) * 2;
+  }
+  return { box: { x, y: 100, w: 90, h: 92 }, score: 1, mesh: { landmarks: lm, score: 1 } } as unknown as StackFace;
+}
+
 test('two tracks whose meshes follow onto one face: the older keeps it, the other ends (stub stack)', async () => {
   // a stub of the two FaceStack calls the tracker makes: faces are squares, and tracking moves every mesh onto the
   // face at x = 100 (what happens to the second track when two faces cross and one leaves)
-  const face = (x: number): StackFace => {
-    const lm = new Float32Array(468 * 3);
-    for (let i = 0; i < 468; i++) {
-      lm[3 * i] = x + (i % 10) * 10;
-      lm[3 * i + 1] = 100 + Math.floor(i / 10) * 2;
-    }
-    return { box: { x, y: 100, w: 90, h: 92 }, score: 1, mesh: { landmarks: lm, score: 1 } } as unknown as StackFace;
-  };
   const det = (x: number) => ({ box: { x, y: 100, w: 90, h: 92 }, score: 1, keypoints: [] });
   let frame = 0;
   const stub = {
     detector: { detect: async () => (frame === 0 ? [det(100), det(300)] : [det(100)]) },
-    fromDetections: async (_f: RgbFrame, ds: { box: { x: number } }[]) => ds.map((d) => face(d.box.x)),
-    track: async (_f: RgbFrame, prev: Float32Array[]) => prev.map(() => face(100)),
+    fromDetections: async (_f: RgbFrame, ds: { box: { x: number } }[]) => ds.map((d) => stubFace(d.box.x)),
+    track: async (_f: RgbFrame, prev: Float32Array[]) => prev.map(() => stubFace(100)),
   } as unknown as FaceStack;
   const tracker = new FaceTracker(stub, { detectEvery: 5, maxMissingS: 0.2 });
   const blank: RgbFrame = { width: 640, height: 480, rgb: new Uint8Array(640 * 480 * 3) };
@@ -155,14 +157,6 @@ test('two tracks whose meshes follow onto one face: the older keeps it, the othe
 });
 
 test('with no face tracked the detector runs every idleDetectEvery frames, and on every frame while a track is lost (stub stack)', async () => {
-  const face = (x: number): StackFace => {
-    const lm = new Float32Array(468 * 3);
-    for (let i = 0; i < 468; i++) {
-      lm[3 * i] = x + (i % 10) * 10;
-      lm[3 * i + 1] = 100 + Math.floor(i / 10) * 2;
-    }
-    return { box: { x, y: 100, w: 90, h: 92 }, score: 1, mesh: { landmarks: lm, score: 1 } } as unknown as StackFace;
-  };
   let frame = 0;
   const detectorFrames: number[] = [];
   // no face until frame 7; followed on frames 8–11; the mesh loses it from frame 12 on, and so does the detector
@@ -174,8 +168,8 @@ test('with no face tracked the detector runs every idleDetectEvery frames, and o
         return present(frame) ? [{ box: { x: 100, y: 100, w: 90, h: 92 }, score: 1, keypoints: [] }] : [];
       },
     },
-    fromDetections: async (_f: RgbFrame, ds: { box: { x: number } }[]) => ds.map((d) => face(d.box.x)),
-    track: async (_f: RgbFrame, prev: Float32Array[]) => prev.map(() => (present(frame) ? face(100) : null)),
+    fromDetections: async (_f: RgbFrame, ds: { box: { x: number } }[]) => ds.map((d) => stubFace(d.box.x)),
+    track: async (_f: RgbFrame, prev: Float32Array[]) => prev.map(() => (present(frame) ? stubFace(100) : null)),
   } as unknown as FaceStack;
   const tracker = new FaceTracker(stub, { detectEvery: 10, idleDetectEvery: 3, maxMissingS: 0.11 });
   const blank: RgbFrame = { width: 640, height: 480, rgb: new Uint8Array(640 * 480 * 3) };
