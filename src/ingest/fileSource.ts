@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { RGB_FRAMES_TO_STDOUT, readStderr } from './ffmpegFrames.ts';
+import { readStderr, rgbFramesWithPts } from './ffmpegFrames.ts';
 import { resolveFfmpeg } from './ffmpegPath.ts';
 import type { EndReason, MediaSource, MediaSourceEvents, SourceInfo } from './mediaSource.ts';
 import { probeMedia } from './probeMedia.ts';
@@ -141,7 +141,7 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
       pipe.reader.once('end', resolve);
       pipe.reader.once('close', resolve);
     });
-    const child = this.spawn(['-map', '0:v:0', '-vf', `scale=${width}:${height},showinfo`, ...RGB_FRAMES_TO_STDOUT], {
+    const child = this.spawn(rgbFramesWithPts(`scale=${width}:${height}`), {
       socket: pipe.childEnd,
       drained,
     });

@@ -5,7 +5,7 @@
  * resolution changes need no restart because the output size is fixed (scaled and letterboxed).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { RGB_FRAMES_TO_STDOUT, readStderr } from './ffmpegFrames.ts';
+import { readStderr, rgbFramesWithPts } from './ffmpegFrames.ts';
 import { ivfFileHeader, ivfFrameHeader } from './ivfWriter.ts';
 import { runInBackground } from './processPriority.ts';
 import { RawFrameReader } from './rawFrameReader.ts';
@@ -86,9 +86,9 @@ export class LiveVideoDecoder {
         'ivf',
         '-i',
         'pipe:0',
-        '-vf',
-        `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2,showinfo`,
-        ...RGB_FRAMES_TO_STDOUT,
+        ...rgbFramesWithPts(
+          `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2`,
+        ),
       ],
       { stdio: ['pipe', pipe.childEnd, 'pipe'] },
     );
