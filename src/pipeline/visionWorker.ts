@@ -5,6 +5,7 @@
 
 import { runInBackground } from '../ingest/processPriority.ts';
 import { OrtSessionCache } from '../model/ortSession.ts';
+import { warmFrameAnalysis } from '../vision/analysisWarmup.ts';
 import { FaceDescriptor } from '../vision/faceDescriptor.ts';
 import { FaceStack } from '../vision/faceStack.ts';
 import { FrameAnalyzer, type FrameAnalyzerOptions } from '../vision/frameAnalyzer.ts';
@@ -39,6 +40,8 @@ const imageEncoder = init.imageEncoder
   ? await ImageEncoder.load(cache, init.imageEncoder.path, init.imageEncoder)
   : null;
 const streams = new Map<string, FrameAnalyzer>();
+// before the pool's 'warmup' request is answered, so a stream's first frames run at steady-state cost
+await warmFrameAnalysis(new FrameAnalyzer(stack, movenet, init.analyzer, undefined, undefined, descriptor));
 
 /**
  * Busy fraction of this worker over the last second (all its streams): each stream's frame gate sees its own cost
