@@ -48,9 +48,25 @@ describe('rgbFramesWithPts (the bundled ffmpeg)', () => {
       // 12 frames whose spacing doubles after the 6th (VFR): pts 0..5 at 1/10 s, then every 2/10 s
       const clip = join(dir, 'vfr.mkv');
       execFileSync(ffmpeg, [
-        '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=96x64:rate=10', '-frames:v', '12',
-        '-vf', "setpts='if(lt(N,6),N,6+2*(N-6))/(10*TB)'", '-vsync', 'passthrough',
-        '-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '2', clip,
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=96x64:rate=10',
+        '-frames:v',
+        '12',
+        '-vf',
+        "setpts='if(lt(N,6),N,6+2*(N-6))/(10*TB)'",
+        '-vsync',
+        'passthrough',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-bf',
+        '2',
+        clip,
       ]);
       const run = (args: string[]) =>
         spawnSync(ffmpeg, ['-hide_banner', '-nostdin', '-i', clip, ...args], { maxBuffer: 1 << 26 });
