@@ -9,8 +9,8 @@
  *
  * Graphs (B local tokens, W cached global slots, M global tokens, G = global input dim):
  *   kv     : global [M, G], global_time [M, D]                       → k0, v0 (, k1, v1 …) [M, D]
- *   step   : local [B, 563], local_time [B, D], mask [B, W], k0, v0 … [W, D] → fused [B, D]
- *   batch  : local [B, 563], local_time [B, D], global [M, G], global_time [M, D], mask [B, M] → fused [B, D]
+ *   step   : local [B, 564], local_time [B, D], mask [B, W], k0, v0 … [W, D] → fused [B, D]
+ *   batch  : local [B, 564], local_time [B, D], global [M, G], global_time [M, D], mask [B, M] → fused [B, D]
  * Incremental use (EncoderStream): each new global token runs `kv` once and its keys/values go into a ring buffer
  * (KvRing) of fixed capacity; a local token is encoded by `step` against the whole ring, its window expressed by
  * the mask, as soon as the global tokens up to t + windowAfterS have arrived (or provisionally earlier, see

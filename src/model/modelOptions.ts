@@ -2,7 +2,7 @@
  * Options and shapes of the MicroEmo core model (global-local encoder → utterance-aware Q-Former → emotion head).
  *
  * Shapes (D = dModel, H = heads, dh = D/H, Q = queries, L_e / L_q = encoder / Q-Former layers, F = ffn width):
- *   local input token   [LOCAL_INPUT_DIM = 563]   per face per frame   (tokens.ts)
+ *   local input token   [LOCAL_INPUT_DIM = 564]   per face per frame   (tokens.ts)
  *   global input token  [GLOBAL_BASE_DIM + imageEmbeddingDim]  per frame (tokens.ts)
  *   prosody input token [PROSODY_INPUT_DIM = 8]   per 32 ms audio hop  (tokens.ts)
  *   every token → projection to D + sinusoidal time encoding (timeEncoding.ts) → encoder / Q-Former
@@ -70,13 +70,15 @@ export const RESIDUAL = {
   type: [48, 52],
   /** AU velocities (per second, /10) */
   auVelocity: [52, 67],
+  /** one-sided lip-corner pull 0..1 (unilateral AU12/AU14: contempt), from the local token */
+  asymmetry: [67, 68],
 } as const;
 export const TYPE_LOCAL = 48;
 export const TYPE_PROSODY = 49;
 export const TYPE_SUMMARY = 50;
 export const TYPE_GLOBAL = 51;
 /** The first dim free for learned content (defaults leave [RESIDUAL_USED, D − timeDims) at 0). */
-export const RESIDUAL_USED = 67;
+export const RESIDUAL_USED = 68;
 
 export function headDim(o: ModelOptions): number {
   return o.dModel / o.heads;

@@ -96,7 +96,7 @@ export class TfCoreModel {
     return tf.add(x1, this.linear(h, `${prefix}.W2`, `${prefix}.b2`)) as tf.Tensor2D;
   }
 
-  /** = batch graph: local [B,563], local_time [B,D], global [M,G], global_time [M,D], mask [B,M] → fused [B,D]. */
+  /** = batch graph: local [B,564], local_time [B,D], global [M,G], global_time [M,D], mask [B,M] → fused [B,D]. */
   encode(
     local: tf.Tensor2D,
     localTime: tf.Tensor2D,

@@ -2,11 +2,12 @@
  * Input token contracts of the core model (what the encoder and Q-Former accept) and adapters from the other
  * modules' outputs. Every token travels with its media time `t` (seconds on the stream clock).
  *
- * LOCAL token, per face per frame, LOCAL_INPUT_DIM = 563 floats — the layout src/vision/localToken.ts produces
+ * LOCAL token, per face per frame, LOCAL_INPUT_DIM = 564 floats — the layout src/vision/localToken.ts produces
  * (mirrored here because src/model must not import src/vision; test/model/encoder.test.ts checks they agree):
  *   [0, 7) ensemble expression probs · [7, 14) Human emotion-net logits · [14, 21) face-api logits
  *   [21, 36) AU intensities 0..1 (AU_NAMES order) · [36, 51) AU velocities /s (±10)
  *   [51, 307) emotion-net embedding · [307, 563) face-api embedding
+ *   [563] one-sided lip-corner pull 0..1 (unilateral AU12/AU14, contempt's action; src/vision/actionUnits.ts)
  *
  * GLOBAL token, per frame, GLOBAL_BASE_DIM = 62 floats + the optional image-encoder embedding:
  *   [0, 60) the vision global frame token (src/vision/frameAnalyzer GLOBAL_TOKEN_LAYOUT: head pose /90° (3),
@@ -22,7 +23,7 @@
  *   proxy: syllable nuclei (src/audio/speakingRate.ts) per second over the last second / 8
  */
 
-export const LOCAL_INPUT_DIM = 563;
+export const LOCAL_INPUT_DIM = 564;
 export const LOCAL_INPUT = {
   probs: [0, 7],
   emotionLogits: [7, 14],
@@ -31,6 +32,7 @@ export const LOCAL_INPUT = {
   auVelocity: [36, 51],
   emotionEmbedding: [51, 307],
   faceExpressionEmbedding: [307, 563],
+  asymmetry: [563, 564],
 } as const;
 
 export const VISION_GLOBAL_DIM = 60;

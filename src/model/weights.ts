@@ -2,7 +2,7 @@
  * The core model's parameters: names, shapes, and the weights file format.
  *
  * Parameters (D = dModel, F = ffnDim, Q = queries, G = global input dim, l = layer index):
- *   proj.local.W [563, D]  proj.local.b [D]      proj.global.W [G, D]  proj.global.b [D]
+ *   proj.local.W [564, D]  proj.local.b [D]      proj.global.W [G, D]  proj.global.b [D]
  *   proj.prosody.W [8, D]  proj.prosody.b [D]
  *   enc.l.Wq/Wk/Wv/Wo [D, D]  enc.l.bo [D]  enc.l.W1 [D, F]  enc.l.b1 [F]  enc.l.W2 [F, D]  enc.l.b2 [D]
  *   qf.queries [Q, D]   qf.l.* as enc.l.*
@@ -14,13 +14,16 @@
  * File format (`--weights <file>`): UTF-8 JSON
  *   { "format": "microemo-weights", "version": 1, "options": <ModelOptions>, "meta": {…free-form…},
  *     "tensors": { "<name>": { "shape": [..], "data": "<base64 of little-endian float32>" }, … } }
- * Every parameter above must be present with its shape; the options fix the shapes.
+ * Every parameter above must be present with its shape; the options fix the shapes (a file whose proj.local.W has
+ * the 563 rows of the local token before its asymmetry input loads with a zero row appended).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { type ModelOptions, type ModelOptionsInput, modelOptions } from './modelOptions.ts';
 import { globalInputDim, LOCAL_INPUT_DIM, PROSODY_INPUT_DIM } from './tokens.ts';
 
 export const NUM_CLASSES = 8;
+/** local input width of weights files written before the lip-corner asymmetry input (tokens.ts) was added */
+const LOCAL_INPUT_DIM_V1 = 563;
 export const WEIGHTS_FORMAT = 'microemo-weights';
 
 export interface Tensor {
@@ -117,8 +120,15 @@ export function parseWeights(text: string, source = 'weights'): ModelWeights {
   const tensors = new Map<string, Tensor>();
   const given = (r.tensors ?? {}) as Record<string, { shape: number[]; data: string }>;
   for (const s of paramSpecs(options)) {
-    const t = given[s.name];
+    let t = given[s.name];
     if (!t) throw new Error(`${source}: parameter ${s.name} is missing`);
+    if (s.name === 'proj.local.W' && t.shape[0] === LOCAL_INPUT_DIM_V1 && t.shape[1] === s.shape[1]) {
+      // a file from before the lip-corner asymmetry input: that input gets a zero row (the outputs do not change)
+      const old = Buffer.from(t.data, 'base64');
+      const grown = Buffer.alloc(s.shape[0] * s.shape[1] * 4);
+      old.copy(grown);
+      t = { shape: s.shape, data: grown.toString('base64') };
+    }
     if (JSON.stringify(t.shape) !== JSON.stringify(s.shape)) {
       throw new Error(`${source}: ${s.name} has shape [${t.shape}], expected [${s.shape}]`);
     }

@@ -20,6 +20,8 @@
  *              centre, so a dropping jaw (speech) does not read as a depressed corner; the midline itself drops with
  *              half the lip gap while the corners stay, so the raw lift grows with an opening mouth (slope 0.32–0.49
  *              on talking heads 1–5, median 0.37, r ≈ 0.9): 0.4·lipGap takes that out, or every open mouth reads AU12
+ *   liftAsym   liftL − liftR = y(61) − y(291): how much higher the left corner sits than the right (the midline and
+ *              the lip-gap correction cancel), signed
  *
  * Baseline: the track's own gated neutral samples, starting from the population's neutral face (neutralPrior.ts,
  * measured on non-MEAD media) and handing over to the track's own median as its confidently-neutral samples
@@ -57,14 +59,26 @@
  *   AU15 lip corner depressor ½ (Δ⁻ liftR + Δ⁻ liftL) / 0.04 (both sides: a naturally crooked mouth, one corner
  *                            lower, is identity, not AU15)
  *   AU17 chin raiser         Δ⁻ chinLip / 0.04
- *   AU20 lip stretcher       Δ⁺ mouthW / 0.15 − lift / 0.05 (widening without lifting; 0.15, not 0.1: speech alone
- *                            widens the mouth by 0.03–0.21 IOD, median 0.11, at its p90 over the closed-mouth width
- *                            on talking/1–5.mp4)
+ *   AU20 lip stretcher       Δ⁺ mouthW / 0.15 − ½ (Δ⁺ liftR + Δ⁺ liftL) / 0.05 (widening without lifting; 0.15, not
+ *                            0.1: speech alone widens the mouth by 0.03–0.21 IOD, median 0.11, at its p90 over the
+ *                            closed-mouth width on talking/1–5.mp4). A corner's lift explains its own side's share
+ *                            of the widening (the mean of the two lifts, not the larger): a smile lifts both and
+ *                            reads no AU20 as before, while one corner lifted no longer hides the other side's
+ *                            stretch (FACS scores 12 and 20 per side; EMFACS' fear has unilateral 20 variants)
  *   AU23 lip tightener/pressor (23/24) Δ⁻ lipThick / 0.06
  *   AU25 lips part           (Δ lipGap − 0.02 − zᵢ) / 0.1 (no noise dead zone: parted lips are what speech looks
  *                            like; zᵢ = identityK·σ_pop·priorShare only, as the face's length is identity)
  *   AU26 jaw drop            (Δ jaw − 0.02 − zᵢ) / 0.15 (as AU25)
  *   AU45 blink               (0.7 − eyeOpen / baseline eyeOpen) / 0.5 (a ratio: eye size differs per person)
+ * Lip-corner asymmetry (not an AU of its own, and not in the event schema's AU record: it rides in the local token,
+ * frameAnalyzer.LOCAL_TOKEN_LAYOUT.asymmetry): the one-sided lip-corner pull, unilateral AU12/AU14 — FACS
+ * (Ekman, Friesen & Hager 2002) scores them with an L/R prefix, and EMFACS' contempt is exactly that action
+ * (R12A+R14A, L12A+L14A, unilateral 14; Ekman & Friesen 1986, Matsumoto 1992: the unilateral lip-corner tightening
+ * and raising is the contempt expression recognised across cultures). Measured as the *change* of liftAsym against
+ * the track's neutral baseline, so a naturally crooked mouth (identity) is removed the way every other measure's
+ * identity is: |Δ liftAsym| beyond its dead zone, / 0.05 — one corner pulled by AU12's full-scale lift (0.05 IOD)
+ * while the other stays is 1. Its population prior (neutralPrior.ts) is measured like the others, σ_pop 0.0225 IOD.
+ * A symmetric smile moves both corners alike and reads 0; damped in speech like AU12.
  * Speech: lip-corner and lip-shape measures follow articulation (DESIGN: r ≈ 0.6–0.7 with lip gap), so AU12, AU15,
  * AU17, AU20, AU23 are damped by (1 − speechDamp·speaking) and mouth measures never enter the baseline while speaking.
  * AU25/AU26 stay as measured: they are what speech looks like and the spotter needs them.
@@ -103,6 +117,7 @@ export const MEASURES = [
   'cornerL',
   'liftR',
   'liftL',
+  'liftAsym',
 ] as const;
 const M = Object.fromEntries(MEASURES.map((n, i) => [n, i])) as Record<(typeof MEASURES)[number], number>;
 /** measures that speech moves: frozen in the baseline while speaking */
@@ -117,6 +132,7 @@ const MOUTH_MEASURES = new Set<number>([
   M.cornerL,
   M.liftR,
   M.liftL,
+  M.liftAsym,
 ]);
 /** AU25 and AU26 read absolute changes: no noise dead zone, only the identity one (AU45 reads a ratio of eyeOpen) */
 const NO_DEAD_ZONE = new Set<number>([M.lipGap, M.jaw]);
@@ -201,6 +217,7 @@ export function meshMeasures(n: Float32Array, out = new Float32Array(MEASURES.le
   const midline = (y(n, 13) + y(n, 14)) / 2;
   out[M.liftR] = midline - y(n, 61) - 0.4 * out[M.lipGap];
   out[M.liftL] = midline - y(n, 291) - 0.4 * out[M.lipGap];
+  out[M.liftAsym] = y(n, 61) - y(n, 291);
   return out;
 }
 
@@ -236,7 +253,7 @@ export function auFromMeasures(
   set('AU12', lift > 0 ? 0.6 * (lift / 0.05) + 0.4 * (up(M.mouthW) / 0.12) : 0);
   set('AU15', (0.5 * (down(M.liftR) + down(M.liftL))) / 0.04);
   set('AU17', down(M.chinLip) / 0.04);
-  set('AU20', up(M.mouthW) / 0.15 - lift / 0.05);
+  set('AU20', up(M.mouthW) / 0.15 - (0.5 * (up(M.liftR) + up(M.liftL))) / 0.05);
   set('AU23', down(M.lipThick) / 0.06);
   // z holds only the identity share for these (NO_DEAD_ZONE)
   set('AU25', (d(M.lipGap) - 0.02 - z[M.lipGap]) / 0.1);
@@ -245,6 +262,25 @@ export function auFromMeasures(
   const damp = 1 - speechDamp * clamp01(speaking);
   for (const n of SPEECH_DAMPED) out[AU_INDEX[n]] *= damp;
   return out;
+}
+
+/** Full-scale change of liftAsym: AU12's full-scale corner lift on one side only (see the top comment). */
+export const ASYMMETRY_FULL_SCALE = 0.05;
+
+/**
+ * The one-sided lip-corner pull 0..1 (unilateral AU12/AU14, contempt's action; see the top comment) from measures,
+ * their baseline `b` and dead zone `z`, damped in speech like AU12.
+ */
+export function lipCornerAsymmetry(
+  m: ArrayLike<number>,
+  b: ArrayLike<number>,
+  speaking: number,
+  speechDamp: number,
+  z: ArrayLike<number> = ZERO_DEAD_ZONE,
+): number {
+  const k = M.liftAsym;
+  const v = Math.max(0, Math.abs(m[k] - b[k]) - z[k]) / ASYMMETRY_FULL_SCALE;
+  return clamp01(v) * (1 - speechDamp * clamp01(speaking));
 }
 
 export function auRecord(v: ArrayLike<number>): AuIntensities {
@@ -263,6 +299,8 @@ export interface AuFrame {
   au: Float32Array;
   /** d(AU)/dt per second, 0 on a track's first frame */
   auVelocity: Float32Array;
+  /** one-sided lip-corner pull 0..1 (lipCornerAsymmetry: unilateral AU12/AU14) */
+  asymmetry: number;
   /** mean speed of the AU landmarks, IOD per second (pose removed) */
   motion: number;
 }
@@ -272,6 +310,10 @@ interface TrackState {
   prev: AuFrame | null;
   smooth: OneEuroVector | null;
   deadZone: Float32Array;
+  /** baseline samples that took liftAsym as measured (not frozen), for its own share of the prior */
+  asymOwn: number;
+  /** per-measure freeze flags of this frame's baseline sample */
+  freeze: boolean[];
 }
 
 /**
@@ -301,6 +343,8 @@ export class ActionUnitEstimator {
         prev: null,
         smooth: sm.minCutoff > 0 ? new OneEuroVector(sm) : null,
         deadZone: new Float32Array(MEASURES.length),
+        asymOwn: 0,
+        freeze: MEASURES.map(() => false),
       };
       this.tracks.set(trackId, st);
     }
@@ -317,13 +361,30 @@ export class ActionUnitEstimator {
       }
       motion /= AU_LANDMARKS.length * dt;
     }
-    st.baseline.offer(t, measures, motion, speaking >= 0.5 ? this.frozen : this.open, neutralProb);
+    const freeze = st.freeze;
+    const base = speaking >= 0.5 ? this.frozen : this.open;
+    for (let i = 0; i < MEASURES.length; i++) freeze[i] = base[i];
+    // the nets have no contempt class and call contempt neutral (DESIGN.md), so their neutral gate does not make a
+    // frame a neutral sample of the one-sided pull: liftAsym is sampled only while it reads no asymmetry against the
+    // reference (last frame's dead zone), else frozen like a speaking mouth
+    const k = M.liftAsym;
+    if (Math.abs(measures[k] - st.baseline.values[k]) > st.deadZone[k]) freeze[k] = true;
+    if (st.baseline.offer(t, measures, motion, freeze, neutralProb) && !freeze[k]) st.asymOwn++;
     const spread = st.baseline.spread;
     const idK = this.opts.identityK * st.baseline.priorShare;
     for (let i = 0; i < MEASURES.length; i++)
       st.deadZone[i] =
         (NO_DEAD_ZONE.has(i) ? 0 : Math.min(this.opts.maxDeadZone, this.opts.noiseK * spread[i])) +
         idK * MEASURE_PRIOR.spread[i];
+    // liftAsym's reference is the prior's until its own samples come: its identity share counts only those
+    if (this.opts.prior) {
+      const w = this.opts.baseline.priorWeight;
+      const own = Math.min(st.asymOwn, st.baseline.samples);
+      const share = w + own > 0 ? w / (w + own) : 0;
+      st.deadZone[k] =
+        Math.min(this.opts.maxDeadZone, this.opts.noiseK * spread[k]) +
+        this.opts.identityK * share * MEASURE_PRIOR.spread[k];
+    }
     const au = auFromMeasures(
       measures,
       st.baseline.values,
@@ -332,9 +393,10 @@ export class ActionUnitEstimator {
       new Float32Array(AU_COUNT),
       st.deadZone,
     );
+    const asymmetry = lipCornerAsymmetry(measures, st.baseline.values, speaking, this.opts.speechDamp, st.deadZone);
     const auVelocity = new Float32Array(AU_COUNT);
     if (prev && dt > 0) for (let i = 0; i < AU_COUNT; i++) auVelocity[i] = (au[i] - prev.au[i]) / dt;
-    const res: AuFrame = { t, faceFrame: frame, normMesh, measures, au, auVelocity, motion };
+    const res: AuFrame = { t, faceFrame: frame, normMesh, measures, au, auVelocity, asymmetry, motion };
     st.prev = res;
     return res;
   }

@@ -72,8 +72,10 @@ export const LOCAL_TOKEN_LAYOUT = {
   /** the two nets' 256-d appearance embeddings */
   emotionEmbedding: [51, 307],
   faceExpressionEmbedding: [307, 563],
+  /** one-sided lip-corner pull 0..1 (unilateral AU12/AU14, contempt: actionUnits.lipCornerAsymmetry) */
+  asymmetry: [563, 564],
 } as const;
-export const LOCAL_TOKEN_DIM = 563;
+export const LOCAL_TOKEN_DIM = 564;
 
 /** Global token layout (per frame), GLOBAL_TOKEN_DIM floats. */
 export const GLOBAL_TOKEN_LAYOUT = {
@@ -252,6 +254,7 @@ export class FrameAnalyzer {
     token.set(auFrame.auVelocity, L.auVelocity[0]);
     token.set(expression.emotion.embedding, L.emotionEmbedding[0]);
     token.set(expression.faceExpression.embedding, L.faceExpressionEmbedding[0]);
+    token[L.asymmetry[0]] = auFrame.asymmetry;
     const probs = Object.fromEntries(
       (['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised'] as const).map((c, i) => [
         c,

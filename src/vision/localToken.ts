@@ -1,12 +1,13 @@
 /**
  * The local token per face per frame for the global-local encoder. The layout is the one the pipeline already
- * ships (frameAnalyzer.LOCAL_TOKEN_LAYOUT, LOCAL_TOKEN_DIM = 563 floats), re-exported here so producers and the
+ * ships (frameAnalyzer.LOCAL_TOKEN_LAYOUT, LOCAL_TOKEN_DIM = 564 floats), re-exported here so producers and the
  * encoder agree on one definition:
  *   [0, 7)     ensemble expression probabilities (EXPRESSION_CLASSES order)
  *   [7, 14)    Human emotion net logits          [14, 21) face-api expression net logits
  *   [21, 36)   AU intensities 0..1 (AU_NAMES order)
  *   [36, 51)   AU velocities, per second, clamped to ±10 so a tracking glitch cannot dominate the token
  *   [51, 307)  emotion-net appearance embedding  [307, 563) face-api net appearance embedding
+ *   [563]      one-sided lip-corner pull 0..1 (unilateral AU12/AU14: actionUnits.lipCornerAsymmetry)
  * Media time travels next to the token (`LocalToken.t`); the encoder adds its own sinusoidal time encoding.
  */
 import type { ExpressionResult } from './expression.ts';
@@ -34,6 +35,7 @@ export function buildLocalToken(
   expression: ExpressionResult,
   au: ArrayLike<number>,
   auVelocity: ArrayLike<number>,
+  asymmetry = 0,
   out = new Float32Array(LOCAL_TOKEN_DIM),
 ): LocalToken {
   const L = LOCAL_TOKEN_LAYOUT;
@@ -44,5 +46,6 @@ export function buildLocalToken(
   put(out, L.auVelocity, auVelocity, VMAX);
   put(out, L.emotionEmbedding, expression.emotion.embedding);
   put(out, L.faceExpressionEmbedding, expression.faceExpression.embedding);
+  out[L.asymmetry[0]] = Math.max(0, Math.min(1, asymmetry));
   return { trackId, t, token: out };
 }

@@ -4,6 +4,10 @@
  * Measured: full 0.75 (angry, disgusted, happy, neutral, sad, surprised right; contempt → neutral, fear → surprised),
  * frame-mean 0.625 (angry → happy, contempt → neutral, fear → surprised). The angry clip comes right because the nets'
  * happy reading of it meets no lip-corner pull in the mesh (defaultWeights.ts: happy needs AU12).
+ * The two wrong clips move the right way but do not flip: contempt's one-sided lip-corner pull (token asymmetry, mean
+ * 0.41 on the clip) lifts contempt 0.017 → 0.067 against neutral 0.30; the fear unit (AU4/AU20 take the nets'
+ * surprise to fear) lifts fear 0.003 → 0.11 against surprised 0.81 — this speaker shows no AU4 in fear and AU20 on
+ * 43 % of its frames (p90 0.36).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -51,6 +55,6 @@ describe('eval on MEAD', { skip: skipWithoutMedia('labeled/mead/labels.csv') }, 
   });
 
   it.todo(
-    'the full model beats the frame mean by 0.15 UAR (issue #8 target; +0.125 on these 8 clips today: 7 of 8 needed)',
+    'the full model beats the frame mean by 0.15 UAR (issue #8 target; +0.125 on these 8 clips today: 7 of 8 needed, contempt ~1.5 and fear ~2 logits short)',
   );
 });

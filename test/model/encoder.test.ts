@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
+import { AU_NAMES, EMOTION_CLASSES } from '../../src/events/schema.ts';
 import { defaultWeights, seededWeights } from '../../src/model/defaultWeights.ts';
 import { buildStepGraph, EncoderStream, GlobalLocalEncoder, KvRing } from '../../src/model/globalLocalEncoder.ts';
 import { modelOptions, RESIDUAL } from '../../src/model/modelOptions.ts';
@@ -147,6 +148,48 @@ test('default weights: the fused token carries the evidence and the windowed glo
   assert.ok(Math.abs(f[R.globalCtx[0] + 6] - 0.3) < 1e-3);
   // time dims hold the stream clock exactly
   for (let i = o.dModel - o.timeDims; i < o.dModel; i++) assert.ok(Math.abs(f[i] - tv[i]) < 1e-6);
+  await enc.release();
+});
+
+test("default weights: the fear unit moves the nets' surprise to fear by AU4/AU20; contempt reads the one-sided pull", async () => {
+  const enc = await GlobalLocalEncoder.create(defaultWeights());
+  const R = RESIDUAL;
+  const au = (name: string) => LOCAL_INPUT.au[0] + AU_NAMES.indexOf(name as (typeof AU_NAMES)[number]);
+  const token = (aus: Record<string, number>, asymmetry = 0) => {
+    const tok = new Float32Array(LOCAL_INPUT_DIM);
+    tok.set([0.04, 0.02, 0.01, 0.01, 0.01, 0.01, 0.9], 0); // the nets: surprised
+    for (const [k, v] of Object.entries(aus)) tok[au(k)] = v;
+    tok[LOCAL_INPUT.asymmetry[0]] = asymmetry;
+    return tok;
+  };
+  const g = [{ t: 10, token: new Float32Array(GLOBAL_BASE_DIM) }];
+  const fused = async (tok: Float32Array) => (await enc.encodeBatch([{ t: 10, token: tok }], g))[0];
+  const fear = EMOTION_CLASSES.indexOf('fearful');
+  const surprised = EMOTION_CLASSES.indexOf('surprised');
+  const contempt = EMOTION_CLASSES.indexOf('contempt');
+  // AU1+2+4+20: m = min(0.9, (0.3 + 0.1) / 0.2) = 0.9 moves 3·0.9 from the surprised proto to the fearful one
+  const f = await fused(token({ AU1: 0.6, AU2: 0.5, AU4: 0.3, AU20: 0.1 }));
+  const fearProto = 0.2 * 0.6 + 0.15 * 0.5 + 0.25 * 0.3 + 0.1 * 0.1 - 0.1;
+  const surpProto = 0.3 * 0.6 + 0.3 * 0.5 - 0.1;
+  assert.ok(Math.abs(f[R.proto[0] + fear] - (fearProto + 2.7)) < 1e-4, `${f[R.proto[0] + fear]}`);
+  assert.ok(Math.abs(f[R.proto[0] + surprised] - (surpProto - 2.7)) < 1e-4, `${f[R.proto[0] + surprised]}`);
+  // a weak AU20 alone (half the trace level) moves half as much: m = 0.1 / 0.2 = 0.5
+  const weak = await fused(token({ AU1: 0.6, AU2: 0.5, AU20: 0.1 }));
+  const weakSurp = 0.3 * 0.6 + 0.3 * 0.5 - 0.1 - 1.5;
+  assert.ok(Math.abs(weak[R.proto[0] + surprised] - weakSurp) < 1e-4, `${weak[R.proto[0] + surprised]}`);
+  // AU1+2+5+26, no AU4/AU20: nothing moves; surprise's proto beats fear's
+  const s = await fused(token({ AU1: 0.6, AU2: 0.6, AU5: 0.5, AU26: 0.8 }));
+  const sSurp = 0.3 * 0.6 + 0.3 * 0.6 + 0.3 * 0.5 + 0.1 * 0.8 - 0.1;
+  const sFear = 0.2 * 0.6 + 0.15 * 0.6 + 0.25 * 0.5 + 0.05 * 0.8 - 0.1;
+  assert.ok(Math.abs(s[R.proto[0] + surprised] - sSurp) < 1e-4);
+  assert.ok(Math.abs(s[R.proto[0] + fear] - sFear) < 1e-4);
+  assert.ok(sSurp > sFear);
+  // contempt: relu(asymmetry − 0.1); a symmetric lip-corner pull without cheek raise gives none
+  const c = await fused(token({}, 0.8));
+  assert.ok(Math.abs(c[R.asymmetry[0]] - 0.8) < 1e-6);
+  assert.ok(Math.abs(c[R.proto[0] + contempt] - 0.7) < 1e-5, `${c[R.proto[0] + contempt]}`);
+  const sym = await fused(token({ AU12: 0.9 }));
+  assert.equal(sym[R.proto[0] + contempt], 0);
   await enc.release();
 });
 

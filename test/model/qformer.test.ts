@@ -29,11 +29,12 @@ const AU = (name: string) =>
     'AU45',
   ].indexOf(name);
 
-/** A face token: expression probabilities (7, EXPRESSION order) and some AUs. */
-function face(probs: number[], aus: Record<string, number> = {}): Float32Array {
+/** A face token: expression probabilities (7, EXPRESSION order), some AUs and the one-sided lip-corner pull. */
+function face(probs: number[], aus: Record<string, number> = {}, asymmetry = 0): Float32Array {
   const t = new Float32Array(LOCAL_INPUT_DIM);
   t.set(probs, LOCAL_INPUT.probs[0]);
   for (const [k, v] of Object.entries(aus)) t[LOCAL_INPUT.au[0] + AU(k)] = v;
+  t[LOCAL_INPUT.asymmetry[0]] = asymmetry;
   return t;
 }
 const NEUTRAL = [0.9, 0.02, 0.02, 0.02, 0.02, 0.01, 0.01];
@@ -110,6 +111,40 @@ test('default model: attends to expressive frames (a brief angry display with AU
   assert.equal(argmaxClass(happy as Float32Array), 'happy');
   const neutral = await m.scoreClip({ ...clip, locals: locals.map((l) => ({ t: l.t, token: face(NEUTRAL) })) });
   assert.equal(argmaxClass(neutral as Float32Array), 'neutral');
+  await m.release();
+});
+
+test('default model: fear or surprise by the AUs they do not share (AU4, AU20); contempt from the one-sided pull', async () => {
+  const m = await CoreModel.create(defaultWeights());
+  const score = async (token: Float32Array) => {
+    const locals = Array.from({ length: 50 }, (_, i) => ({ t: 1 + i / 25, token }));
+    const globals = locals.map((l) => ({ t: l.t, token: new Float32Array(GLOBAL_BASE_DIM) }));
+    const clip = { file: 'x', durationS: 3, locals, globals, prosody: [], utterances: [{ start: 1, end: 3 }] };
+    return (await m.scoreClip(clip, 'full')) as Float32Array;
+  };
+  const at = (p: Float32Array, c: string) => p[EMOTION_CLASSES.indexOf(c as (typeof EMOTION_CLASSES)[number])];
+  const show = (p: Float32Array) => Array.from(p, (x) => x.toFixed(2)).join(' ');
+  // the nets read both faces as surprise (face-api almost never outputs fear)
+  const SURPRISED = [0.04, 0.02, 0.01, 0.01, 0.01, 0.01, 0.9];
+  const surprise = await score(face(SURPRISED, { AU1: 0.6, AU2: 0.6, AU5: 0.5, AU26: 0.8 }));
+  assert.equal(argmaxClass(surprise), 'surprised', show(surprise));
+  assert.ok(at(surprise, 'surprised') > 10 * at(surprise, 'fearful'), show(surprise));
+  const fear = await score(face(SURPRISED, { AU1: 0.6, AU2: 0.5, AU4: 0.3, AU5: 0.4, AU20: 0.3, AU26: 0.6 }));
+  assert.equal(argmaxClass(fear), 'fearful', show(fear));
+  // the AUs alone, the nets undecided: 1+2+4+20 → fear above surprise, 1+2+5+26 → surprise above fear
+  const FLAT = [1 / 7, 1 / 7, 1 / 7, 1 / 7, 1 / 7, 1 / 7, 1 / 7];
+  const fearAus = await score(face(FLAT, { AU1: 0.8, AU2: 0.8, AU4: 0.8, AU20: 0.8 }));
+  assert.ok(at(fearAus, 'fearful') > at(fearAus, 'surprised'), show(fearAus));
+  const surpAus = await score(face(FLAT, { AU1: 0.8, AU2: 0.8, AU5: 0.8, AU26: 0.8 }));
+  assert.ok(at(surpAus, 'surprised') > at(surpAus, 'fearful'), show(surpAus));
+  // contempt: the nets unsure between neutral and happy (they have no contempt class); a one-sided pull makes it
+  // contempt, a symmetric lip-corner pull without cheek raise does not
+  const UNSURE = [0.35, 0.3, 0.05, 0.06, 0.08, 0.1, 0.06];
+  const plain = await score(face(UNSURE));
+  const pull = await score(face(UNSURE, { AU12: 0.6 }, 1));
+  assert.equal(argmaxClass(pull), 'contempt', show(pull));
+  const sym = await score(face(UNSURE, { AU12: 0.6 }));
+  assert.ok(at(sym, 'contempt') <= at(plain, 'contempt') + 1e-6, `${show(sym)} vs ${show(plain)}`);
   await m.release();
 });
 

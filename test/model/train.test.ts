@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CoreModel } from '../../src/model/coreModel.ts';
+import { defaultWeights } from '../../src/model/defaultWeights.ts';
+import { LOCAL_INPUT_DIM } from '../../src/model/tokens.ts';
 import { type LabeledClip, predictTf, stratifiedSplit, trainModel } from '../../src/model/trainer.ts';
 import { loadWeights, parseWeights, saveWeights, serializeWeights } from '../../src/model/weights.ts';
 import { syntheticClip } from './synthetic.ts';
@@ -49,6 +51,25 @@ test('weights files with a wrong format, shape or size are rejected with the rea
     () => parseWeights('{"format":"microemo-weights","version":1,"options":{},"tensors":{}}'),
     /proj\.local\.W is missing/,
   );
+});
+
+test('a weights file from before the asymmetry input (local width 563) loads with a zero row for it', () => {
+  const w = defaultWeights();
+  const j = JSON.parse(serializeWeights(w));
+  const t = j.tensors['proj.local.W'];
+  const D = t.shape[1];
+  t.shape = [LOCAL_INPUT_DIM - 1, D];
+  t.data = Buffer.from(t.data, 'base64')
+    .subarray(0, (LOCAL_INPUT_DIM - 1) * D * 4)
+    .toString('base64');
+  const old = parseWeights(JSON.stringify(j)).tensors.get('proj.local.W');
+  const now = w.tensors.get('proj.local.W');
+  assert.ok(old && now);
+  assert.deepEqual(old.shape, [LOCAL_INPUT_DIM, D]);
+  assert.deepEqual(old.data.subarray(0, (LOCAL_INPUT_DIM - 1) * D), now.data.subarray(0, (LOCAL_INPUT_DIM - 1) * D));
+  assert.ok(old.data.subarray((LOCAL_INPUT_DIM - 1) * D).every((x) => x === 0));
+  t.shape = [LOCAL_INPUT_DIM - 2, D];
+  assert.throws(() => parseWeights(JSON.stringify(j)), /proj\.local\.W has shape/);
 });
 
 test('stratified split is deterministic and keeps every class in training', () => {

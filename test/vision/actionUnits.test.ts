@@ -101,3 +101,42 @@ test('population prior drifts slowly towards a face the nets never call neutral,
   for (let k = 0; k < 120 * 30; k++) c.offer(k / 30, [0.15], 10, undefined, 0.1);
   assert.equal(c.values[0], 0);
 });
+
+/** A one-sided lip-corner pull (unilateral AU12/AU14, contempt): the subject's left corner up and back by `a`·0.05. */
+function leftCornerPull(a: number): Record<number, [number, number]> {
+  return { 291: [0.03 * a, -0.05 * a] };
+}
+
+test('lip-corner asymmetry: a one-sided pull reads, a symmetric smile does not; speech damps it', () => {
+  const est = new ActionUnitEstimator(NO_PRIOR);
+  for (let f = 0; f < 60; f++) est.analyse(1, f / 30, toFrame(unit, f));
+  assert.ok(est.analyse(1, 2, toFrame(unit, 60)).asymmetry < 0.05);
+  const one = est.analyse(1, 2.033, toFrame(unit, 61, { offsets: leftCornerPull(1) }));
+  assert.ok(one.asymmetry > 0.7, `one-sided pull: ${one.asymmetry}`);
+  // the other side pulled instead reads the same (unsigned)
+  const right = est.analyse(1, 2.066, toFrame(unit, 62, { offsets: { 61: [-0.03, -0.05] } }));
+  assert.ok(Math.abs(right.asymmetry - one.asymmetry) < 0.15, `${right.asymmetry} vs ${one.asymmetry}`);
+  const sym = est.analyse(1, 2.1, toFrame(unit, 63, { offsets: smile(1) }));
+  assert.ok(sym.au[AU_INDEX.AU12] > 0.6, 'the smile is an AU12');
+  assert.ok(sym.asymmetry < 0.1, `symmetric smile: ${sym.asymmetry}`);
+  const talking = est.analyse(1, 2.133, toFrame(unit, 64, { offsets: leftCornerPull(1) }), 1);
+  assert.ok(talking.asymmetry < one.asymmetry * 0.5, 'speech damps it like AU12');
+});
+
+test('lip-corner asymmetry is a change against the own neutral: a crooked mouth is identity, the nets calling a pull neutral do not absorb it', () => {
+  // a face whose left corner sits 0.015 IOD higher at rest (within 1 between-person σ of the population's)
+  const crooked = neutralUnitMesh();
+  crooked[3 * 291 + 1] -= 0.015;
+  const est = new ActionUnitEstimator();
+  let last = 1;
+  for (let f = 0; f < 45; f++) last = est.analyse(1, f / 30, toFrame(crooked, f), 0, 0.9).asymmetry;
+  assert.ok(last < 0.05, `crooked neutral mouth: ${last}`);
+  // the same face pulling its left corner for 5 s while the nets (no contempt class) keep calling it neutral: the
+  // pull never becomes the reference (it would, from the window median, after 1.5 s)
+  let min = 1;
+  for (let f = 45; f < 195; f++) {
+    const a = est.analyse(1, f / 30, toFrame(crooked, f, { offsets: leftCornerPull(1) }), 0, 0.9).asymmetry;
+    if (f >= 165) min = Math.min(min, a);
+  }
+  assert.ok(min > 0.5, `held one-sided pull, last second: min ${min}`);
+});

@@ -41,8 +41,10 @@ test('local token layout: AUs and clamped velocities land in their slots', () =>
     probs: new Float32Array(7).fill(0.5),
     top: 'neutral' as const,
   };
-  const { token, t } = buildLocalToken(3, 1.5, expr, new Float32Array(15).fill(0.25), new Float32Array(15).fill(100));
+  const au = new Float32Array(15).fill(0.25);
+  const { token, t } = buildLocalToken(3, 1.5, expr, au, new Float32Array(15).fill(100), 0.4);
   assert.equal(token.length, LOCAL_TOKEN_DIM);
+  assert.ok(Math.abs(token[LOCAL_TOKEN_LAYOUT.asymmetry[0]] - 0.4) < 1e-6);
   assert.equal(t, 1.5);
   assert.equal(token[LOCAL_TOKEN_LAYOUT.au[0]], 0.25);
   assert.equal(token[LOCAL_TOKEN_LAYOUT.auVelocity[0]], 10);
