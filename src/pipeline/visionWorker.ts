@@ -40,6 +40,8 @@ const imageEncoder = init.imageEncoder
   ? await ImageEncoder.load(cache, init.imageEncoder.path, init.imageEncoder)
   : null;
 const streams = new Map<string, FrameAnalyzer>();
+let streamsStarted = 0;
+const GOLDEN_FRACTION = (Math.sqrt(5) - 1) / 2;
 // before the pool's 'warmup' request is answered, so a stream's first frames run at steady-state cost
 await warmFrameAnalysis(new FrameAnalyzer(stack, movenet, init.analyzer, undefined, undefined, descriptor));
 
@@ -67,7 +69,17 @@ serveWorker(
     const req = payload as VisionRequest;
     let analyzer = streams.get(key);
     if (!analyzer) {
-      analyzer = new FrameAnalyzer(stack, movenet, init.analyzer, undefined, undefined, descriptor);
+      // golden-ratio phases (0, 0.62, 0.24, 0.85, …): any number of streams on this worker stay spread over the
+      // detector and body-pose periods; the first stream keeps phase 0, so a lone file run is unchanged
+      const schedulePhase = (streamsStarted++ * GOLDEN_FRACTION) % 1;
+      analyzer = new FrameAnalyzer(
+        stack,
+        movenet,
+        { schedulePhase, ...init.analyzer },
+        undefined,
+        undefined,
+        descriptor,
+      );
       streams.set(key, analyzer);
     }
     const t0 = performance.now();

@@ -25,6 +25,11 @@ export const faceTrackerOptionsSchema = z.object({
    * face that appears is found within 0.1 s.
    */
   idleDetectEvery: z.number().int().positive().default(3),
+  /**
+   * where in the detectEvery cycle the periodic detector frames fall (0..detectEvery−1). Streams that share a worker
+   * get different phases so their detector frames (~2–3× a tracking frame) do not land on the same frame period.
+   */
+  detectPhase: z.number().int().min(0).default(0),
   /** most faces tracked, largest first */
   maxFaces: z.number().int().positive().default(4),
   /** a track unseen for longer than this (media seconds) ends */
@@ -99,7 +104,7 @@ export class FaceTracker {
     const detectNow =
       this.tracks.length === 0
         ? this.frameNo % o.idleDetectEvery === 0
-        : this.lost || this.frameNo % o.detectEvery === 0;
+        : this.lost || (this.frameNo + o.detectPhase) % o.detectEvery === 0;
     this.frameNo++;
     const out: TrackedFace[] = [];
     const followed = new Set<Track>();

@@ -46,6 +46,13 @@ export interface FrameAnalyzerOptions {
    * enough) before it helps on real video.
    */
   appearanceSpotting: boolean;
+  /**
+   * this stream's phase in the periodic schedules, 0..1: the detector frames (every detectEvery) and the body-pose
+   * frames (every bodyEvery) are shifted by this fraction of their period. Streams sharing a worker thread get
+   * different phases (visionWorker.ts), so their costliest frames do not coincide: with 4 streams started together
+   * on 2 workers, two detector frames back to back (~25 ms each) outlasted a frame period and the gate dropped frames.
+   */
+  schedulePhase: number;
 }
 
 export const defaultFrameAnalyzerOptions: FrameAnalyzerOptions = {
@@ -55,6 +62,7 @@ export const defaultFrameAnalyzerOptions: FrameAnalyzerOptions = {
   bodyEvery: 15,
   matchIou: 0.3,
   appearanceSpotting: false,
+  schedulePhase: 0,
 };
 
 /** Local token layout (per face per frame), LOCAL_TOKEN_DIM floats. */
@@ -151,9 +159,16 @@ export class FrameAnalyzer {
   ) {
     this.options = { ...defaultFrameAnalyzerOptions, ...options };
     const o = this.options;
+    this.nextBodyFrame = Math.floor(o.schedulePhase * o.bodyEvery) % o.bodyEvery;
     this.tracker = new FaceTracker(
       stack,
-      { detectEvery: o.detectEvery, maxFaces: o.maxFaces, maxMissingS: o.maxMissingS, matchIou: o.matchIou },
+      {
+        detectEvery: o.detectEvery,
+        detectPhase: Math.floor(o.schedulePhase * o.detectEvery) % o.detectEvery,
+        maxFaces: o.maxFaces,
+        maxMissingS: o.maxMissingS,
+        matchIou: o.matchIou,
+      },
       descriptor,
     );
   }

@@ -191,3 +191,27 @@ test('with no face tracked the detector runs every idleDetectEvery frames, and o
     [0],
   );
 });
+
+test('detectPhase shifts the periodic detector frames, not the first detection (stub stack)', async () => {
+  const runs = async (detectPhase: number) => {
+    let frame = 0;
+    const detectorFrames: number[] = [];
+    const stub = {
+      detector: {
+        detect: async () => {
+          detectorFrames.push(frame);
+          return [{ box: { x: 100, y: 100, w: 90, h: 92 }, score: 1, keypoints: [] }];
+        },
+      },
+      fromDetections: async (_f: RgbFrame, ds: { box: { x: number } }[]) => ds.map((d) => stubFace(d.box.x)),
+      track: async (_f: RgbFrame, prev: Float32Array[]) => prev.map(() => stubFace(100)),
+    } as unknown as FaceStack;
+    const tracker = new FaceTracker(stub, { detectEvery: 10, detectPhase });
+    const blank: RgbFrame = { width: 640, height: 480, rgb: new Uint8Array(640 * 480 * 3) };
+    for (frame = 0; frame < 32; frame++) await tracker.process(blank, frame / 30);
+    return detectorFrames;
+  };
+  assert.deepEqual(await runs(0), [0, 10, 20, 30]);
+  // phase 6 of 10: the face is found on frame 0, then the periodic frames are 4, 14, 24 (half a period from phase 0's)
+  assert.deepEqual(await runs(6), [0, 4, 14, 24]);
+});

@@ -210,7 +210,7 @@ test('real talking heads (5 clips, 28 s): at most 1 micro-expression in all, at 
   assert.ok(micro.length <= 1, micro.join('; '));
 });
 
-test('body pose runs every bodyEvery global frames, a turn that falls on a detector frame waits one frame (stub models)', async () => {
+test('body pose runs every bodyEvery global frames, a turn that falls on a detector frame waits one frame; schedulePhase shifts it (stub models)', async () => {
   let frame = 0;
   const detectorFrames: number[] = [];
   const poseFrames: number[] = [];
@@ -234,11 +234,20 @@ test('body pose runs every bodyEvery global frames, a turn that falls on a detec
       return pose;
     },
   } as unknown as MoveNet;
-  const analyzer = new FrameAnalyzer(noFaces, movenet, { bodyEvery: 6 });
   const blank: RgbFrame = { width: 640, height: 480, rgb: new Uint8Array(640 * 480 * 3) };
-  const tokens: (Float32Array | null)[] = [];
-  for (frame = 0; frame < 24; frame++)
-    tokens.push((await analyzer.analyse(blank, frame / 30, { global: true, speaking: 0 })).globalToken);
+  const run = async (schedulePhase: number) => {
+    detectorFrames.length = 0;
+    poseFrames.length = 0;
+    const analyzer = new FrameAnalyzer(noFaces, movenet, { bodyEvery: 6, schedulePhase });
+    const tokens: (Float32Array | null)[] = [];
+    for (frame = 0; frame < 24; frame++)
+      tokens.push((await analyzer.analyse(blank, frame / 30, { global: true, speaking: 0 })).globalToken);
+    return tokens;
+  };
+  // half a period later: due on 3 (a detector frame) → 4, then 10, 16, 22
+  await run(0.5);
+  assert.deepEqual(poseFrames, [4, 10, 16, 22]);
+  const tokens = await run(0);
   // no face: the detector runs every 3rd frame (idleDetectEvery); pose is due on 0 (a detector frame) → 1, then 7, …
   assert.deepEqual(detectorFrames, [0, 3, 6, 9, 12, 15, 18, 21]);
   assert.deepEqual(poseFrames, [1, 7, 13, 19]);
