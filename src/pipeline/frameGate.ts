@@ -7,6 +7,14 @@
 export interface FrameGateOptions {
   /** frames allowed in flight in the worker for one stream before new ones are dropped */
   maxInflight: number;
+  /**
+   * the same limit for a stream's first frames, until MIN_SAMPLES of them are analysed. Those run the detector, the
+   * new face's descriptor and the first body pose (on one core, in isolation: 50–75 ms, then ~30 ms, then ~11 ms),
+   * and every stream starting at once shares the cores with decoders being spawned: 110–270 ms for the first frame
+   * with 4 streams. With maxInflight alone the gate dropped each stream's first ~0.4 s (48 of the 4 streams' frames
+   * in the first 0.5 s of a 30 s run, a quarter of all its drops) for a one-off cost the worker catches up on.
+   */
+  startupInflight: number;
   /** smoothing window for the analysis-time estimate, frames */
   window: number;
 }
@@ -33,6 +41,9 @@ export const DEGRADED_FACE_FRAME_HZ = 5;
  */
 const OUTLIER_FACTOR = 3;
 
+/** FrameGateOptions.startupInflight by default: 6 frames of 640×480 RGB are 5.5 MB per stream, for its first ~10 frames */
+export const STARTUP_INFLIGHT = 6;
+
 /** Samples needed before the level moves: a stream's first frame (detector + descriptor) is its slowest. */
 const MIN_SAMPLES = 10;
 
@@ -45,14 +56,15 @@ export class FrameGate {
   taken = 0;
   dropped = 0;
 
-  constructor(private readonly opts: FrameGateOptions = { maxInflight: 2, window: 30 }) {}
+  constructor(private readonly opts: FrameGateOptions = { maxInflight: 2, startupInflight: STARTUP_INFLIGHT, window: 30 }) {}
 
   /** Called for each decoded frame with the stream's frames currently in flight. */
   decide(t: number, inflight: number): GateDecision {
     if (this.lastT !== undefined && t > this.lastT) this.interval = 0.9 * this.interval + 0.1 * (t - this.lastT);
     this.lastT = t;
     this.frameCounter++;
-    if (inflight >= this.opts.maxInflight) {
+    const limit = this.costs.length < MIN_SAMPLES ? this.opts.startupInflight : this.opts.maxInflight;
+    if (inflight >= limit) {
       this.dropped++;
       this.level = 3;
       return { take: false, global: false, level: 3 };

@@ -23,7 +23,7 @@ import type {
   VisionRequest,
   VisionResult,
 } from './branches.ts';
-import { FrameGate } from './frameGate.ts';
+import { FrameGate, STARTUP_INFLIGHT } from './frameGate.ts';
 import { MediaTimeOrderer } from './mediaTimeOrderer.ts';
 import { TimeRingBuffer } from './timeRingBuffer.ts';
 import type { WorkerPool } from './workerPool.ts';
@@ -126,7 +126,11 @@ export class StreamPipeline {
   ) {
     this.opts = { ...defaultPipelineOptions, ...options };
     this.streamId = source.info.streamId;
-    this.gate = new FrameGate({ maxInflight: this.opts.maxInflight, window: 30 });
+    this.gate = new FrameGate({
+      maxInflight: this.opts.maxInflight,
+      startupInflight: Math.max(this.opts.maxInflight, STARTUP_INFLIGHT),
+      window: 30,
+    });
     this.frames = new TimeRingBuffer<FrameRecord>({
       maxSeconds: this.opts.ringSeconds,
       capacity: Math.ceil(this.opts.ringSeconds * 60),

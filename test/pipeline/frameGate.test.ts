@@ -93,10 +93,23 @@ describe('FrameGate', () => {
   });
 
   it('drops whole frames when too many are in flight and counts them', () => {
-    const g = new FrameGate({ maxInflight: 2, window: 10 });
+    const g = new FrameGate({ maxInflight: 2, startupInflight: 2, window: 10 });
     assert.equal(g.decide(0, 2).take, false);
     assert.equal(g.decide(1 / 30, 1).take, true);
     assert.equal(g.dropped, 1);
     assert.equal(g.taken, 1);
+  });
+
+  it("lets a stream's first frames queue deeper (startupInflight) until 10 of them are analysed", () => {
+    const g = new FrameGate({ maxInflight: 2, startupInflight: 6, window: 30 });
+    // the first frame is slow: 5 more arrive while it is analysed, all taken; the 7th would make 7 in flight
+    for (let i = 0; i < 6; i++) assert.equal(g.decide(i / 30, i).take, true, `frame ${i}`);
+    assert.equal(g.decide(6 / 30, 6).take, false);
+    for (let i = 0; i < 9; i++) g.report(0.01);
+    assert.equal(g.decide(7 / 30, 5).take, true, '9 analysed: still the startup limit');
+    g.report(0.01);
+    assert.equal(g.decide(8 / 30, 2).take, false, '10 analysed: back to maxInflight');
+    assert.equal(g.decide(9 / 30, 1).take, true);
+    assert.deepEqual([g.taken, g.dropped], [8, 2]);
   });
 });
