@@ -56,7 +56,9 @@ export class FrameGate {
   taken = 0;
   dropped = 0;
 
-  constructor(private readonly opts: FrameGateOptions = { maxInflight: 2, startupInflight: STARTUP_INFLIGHT, window: 30 }) {}
+  constructor(
+    private readonly opts: FrameGateOptions = { maxInflight: 2, startupInflight: STARTUP_INFLIGHT, window: 30 },
+  ) {}
 
   /** Called for each decoded frame with the stream's frames currently in flight. */
   decide(t: number, inflight: number): GateDecision {
