@@ -4,7 +4,7 @@
  * stream, drop ratio, CPU per stream, RSS per stream, event-loop delay p99, frame arrival → face.frame latency.
  * Metrics: realtime_streams (largest N with drop ratio < 5 % and ≥ 25 fps analysed), core_per_stream,
  * rss_mb_per_stream, loop_delay_ms_p99, frame_to_event_ms_p95.
- * Usage: npm run bench -- pipeline [--seconds 60] [--streams 1,2,4,6]
+ * Usage: npm run bench -- pipeline [--seconds 60] [--streams 1,2,4,6] [--aligned]
  * Then N Chromium publishers over WHIP into a server (--whip 1,2; 0 to skip): whip_realtime_streams,
  * whip_frame_to_event_ms_p95 (decoded frame → face.frame).
  */
@@ -35,9 +35,11 @@ const arg = (name: string, def: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : def;
 };
-const seconds = Number(arg('seconds', '30'));
+const seconds = Number(arg('seconds', '60'));
 const counts = arg('streams', '1,2,4,6').split(',').map(Number);
 /** WHIP phase: this many Chromium publishers at once (0 = skip; Chromium's own encoding shares the 2 cores) */
+/** start all file streams in the same millisecond instead of at phases spread over a frame period */
+const aligned = args.includes('--aligned');
 const whipCounts = arg('whip', '1,2')
   .split(',')
   .map(Number)
@@ -94,7 +96,15 @@ async function runN(n: number): Promise<Row> {
     pipelines.push(manager.attach(src, { mode: 'live', healthIntervalS: 5 }));
     sources.push(src);
   }
-  for (const s of sources) s.start();
+  // Independent cameras are not frame-synchronised: stream i starts i/n of a frame period after the first (as the
+  // events bench phases its streams). --aligned starts them in the same millisecond, the worst case: each worker then
+  // gets all its streams' frames at once, and all but the first wait behind the others.
+  const startAt = performance.now();
+  for (const [i, s] of sources.entries()) {
+    const wait = aligned ? 0 : startAt + (i * 1000) / 30 / n - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    s.start();
+  }
   const timer = setTimeout(() => void Promise.all(sources.map((s) => s.stop('eof'))), seconds * 1000);
   await Promise.all(pipelines.map((p) => p.done));
   clearTimeout(timer);
