@@ -28,7 +28,7 @@ import { whipRoutes } from '../src/server/whipRoutes.ts';
 import { chromiumAvailable, fakeDeviceFiles, launchChromium } from '../test/harness/chromium.ts';
 import { makeFaceClip, makeSpeechWav } from '../test/harness/clips.ts';
 import { WHIP_PUBLISH_PAGE } from '../test/harness/whipPage.ts';
-import { cpuSeconds, percentile } from './lib/stats.ts';
+import { childCpuSeconds, cpuSeconds, percentile } from './lib/stats.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: string) => {
@@ -60,6 +60,8 @@ interface Row {
   fps: number;
   drop: number;
   corePerStream: number;
+  /** the ffmpeg decoders' CPU per stream (null where it cannot be read) */
+  decodeCorePerStream: number | null;
   rssMbPerStream: number;
   loopP99: number;
   latP50: number;
@@ -84,6 +86,7 @@ async function runN(n: number): Promise<Row> {
   const loop = monitorEventLoopDelay({ resolution: 5 });
   const rss0 = process.memoryUsage().rss;
   const cpu0 = cpuSeconds();
+  const child0 = childCpuSeconds();
   const t0 = performance.now();
   loop.enable();
   const pipelines: ReturnType<PipelineManager['attach']>[] = [];
@@ -114,8 +117,15 @@ async function runN(n: number): Promise<Row> {
   const rss = process.memoryUsage().rss;
   await pool.close();
   await model.close();
-  // process.cpuUsage covers every thread of the process (main + vision workers); ffmpeg children are separate
-  // processes and are not counted here (≈0.05 core per 640×480 stream measured in the ingest facts).
+  // process.cpuUsage covers every thread of the process (main + vision workers); the ffmpeg children are counted
+  // once they have exited and been reaped (cutime/cstime): wait for that
+  let child1 = childCpuSeconds();
+  for (let k = 0; k < 20 && child0 !== null; k++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const c = childCpuSeconds();
+    if (c === child1) break;
+    child1 = c;
+  }
   const late = health.filter((h) => h.fpsAnalysed > 0);
   const fps = late.length ? late.reduce((s, h) => s + h.fpsAnalysed, 0) / late.length : 0;
   const drop = late.length ? late.reduce((s, h) => s + h.dropRatio, 0) / late.length : 1;
@@ -124,6 +134,7 @@ async function runN(n: number): Promise<Row> {
     fps,
     drop,
     corePerStream: cpuMain / wall / n,
+    decodeCorePerStream: child0 !== null && child1 !== null ? (child1 - child0) / wall / n : null,
     rssMbPerStream: Math.max(0, rss - rss0) / 1e6 / n,
     // the histogram records whole sampling intervals: subtract the 5 ms resolution to get the delay
     loopP99: loop.percentile(99) / 1e6 - 5,
@@ -199,7 +210,7 @@ try {
     rows.push(r);
     console.log(
       `${n} stream(s), ${seconds} s: ${r.fps.toFixed(1)} fps analysed/stream, drops ${(r.drop * 100).toFixed(1)} %, ` +
-        `${r.corePerStream.toFixed(2)} core/stream (in-process), RSS +${r.rssMbPerStream.toFixed(0)} MB/stream, ` +
+        `${r.corePerStream.toFixed(2)} core/stream in-process + ${r.decodeCorePerStream?.toFixed(2) ?? '?'} decoding, RSS +${r.rssMbPerStream.toFixed(0)} MB/stream, ` +
         `loop p99 ${r.loopP99.toFixed(1)} ms, frame→face.frame p50 ${r.latP50.toFixed(1)} ms p95 ${r.latP95.toFixed(1)} ms`,
     );
   }
@@ -223,6 +234,9 @@ try {
       metrics: {
         realtime_streams: best,
         core_per_stream: Number(rows[0].corePerStream.toFixed(3)),
+        ...(rows[0].decodeCorePerStream !== null
+          ? { decode_core_per_stream: Number(rows[0].decodeCorePerStream.toFixed(3)) }
+          : {}),
         rss_mb_per_stream: Number(ref.rssMbPerStream.toFixed(1)),
         loop_delay_ms_p99: Number(Math.max(...rows.map((r) => r.loopP99)).toFixed(2)),
         frame_to_event_ms_p95: Number(ref.latP95.toFixed(1)),

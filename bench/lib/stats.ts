@@ -1,4 +1,5 @@
 /** Small statistics shared by the benchmark suites. */
+import { readFileSync } from 'node:fs';
 
 /** Nearest-rank percentile (p in 0..100) of unsorted samples; NaN for none. */
 export function percentile(samples: readonly number[], p: number): number {
@@ -25,6 +26,21 @@ export async function timeRuns(n: number, fn: () => unknown, warmup = Math.min(1
 }
 
 /** CPU time (user+system) of this process in seconds. */
+/**
+ * CPU seconds of this process's exited and reaped child processes (ffmpeg decoders), from /proc/self/stat's cutime and
+ * cstime; null where /proc is not there. In clock ticks of USER_HZ, 100 on Linux (no sysconf in Node).
+ */
+export function childCpuSeconds(): number | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // fields after the command name (which may hold spaces): state is field 3, cutime 16, cstime 17
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 export function cpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
