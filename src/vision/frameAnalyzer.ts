@@ -15,7 +15,7 @@ import { MESH } from './faceMesh.ts';
 import type { FaceStack, StackFace } from './faceStack.ts';
 import { FaceTracker } from './faceTracker.ts';
 import { headPoseFromFrame } from './headPose.ts';
-import { GREY_WEIGHTS, invertAffine, type RgbFrame, warpAffine } from './imageOps.ts';
+import { GREY_WEIGHTS, invertAffine, pinFrame, type RgbFrame, warpAffine } from './imageOps.ts';
 import { type MicroExpressionRecord, MicroExpressionSpotter } from './microExpressionSpotter.ts';
 import type { BodyPose, MoveNet } from './movenet.ts';
 import { RegionMotion } from './regionMotion.ts';
@@ -174,13 +174,20 @@ export class FrameAnalyzer {
   }
 
   async analyse(frame: RgbFrame, t: number, opts: { global: boolean; speaking: number }): Promise<FrameAnalysis> {
-    const microexpressions: MicroExpressionRecord[] = [];
-    const emit = (r: MicroExpressionRecord) => microexpressions.push(r);
-    const step = await this.tracker.process(frame, t);
-    for (const id of step.ended) this.endTrack(id, emit);
-    const faces = step.faces.map(({ face, trackId }) => this.describe(frame, face, trackId, t, opts.speaking, emit));
-    const globalToken = opts.global ? await this.globalToken(frame, faces, step.detectorRan) : null;
-    return { t, faces, globalToken, microexpressions };
+    // the frame's pixels stay put until analyse() returns: its crops (detector, mesh, expression, descriptor, eyes,
+    // body, aligned grey) share one copy in the warp kernel's memory
+    const release = pinFrame(frame);
+    try {
+      const microexpressions: MicroExpressionRecord[] = [];
+      const emit = (r: MicroExpressionRecord) => microexpressions.push(r);
+      const step = await this.tracker.process(frame, t);
+      for (const id of step.ended) this.endTrack(id, emit);
+      const faces = step.faces.map(({ face, trackId }) => this.describe(frame, face, trackId, t, opts.speaking, emit));
+      const globalToken = opts.global ? await this.globalToken(frame, faces, step.detectorRan) : null;
+      return { t, faces, globalToken, microexpressions };
+    } finally {
+      release();
+    }
   }
 
   /** End of stream: expressions still open on any track. */

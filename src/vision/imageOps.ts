@@ -9,6 +9,10 @@
  * where onnxruntime reads them.
  * sharp stays in use for decoding test images and whole-frame work.
  *
+ * The loops below are the reference and the fallback: where WebAssembly SIMD is available `warpAffine` runs the
+ * same computation in warpKernel.wat (see warpWasm.ts), bit-identical and several times faster. Callers that take
+ * several crops of one frame should hold `pinFrame(frame)` meanwhile so the frame is copied into wasm memory once.
+ *
  * Coordinates: continuous pixel coordinates, pixel i covers [i, i+1) and its centre is i + 0.5. An `Affine` maps a
  * point of the output (crop) image to the source (frame) image; landmarks found in a crop map back to the frame by
  * the same transform (`applyAffine`).
@@ -30,6 +34,8 @@ export interface Affine {
   e: number;
   f: number;
 }
+
+export { pinFrame, setWarpBackend, warpKernelReady } from './warpWasm.ts';
 
 export type Point2 = [number, number];
 export type Point3 = [number, number, number];
@@ -91,6 +97,8 @@ export interface WarpOptions {
 
 const channelsOf = (o: WarpOptions) => (o.grey ? 1 : 3);
 
+import { kernelFits, warpKernel, wasmWarpGrey, wasmWarpRgb } from './warpWasm.ts';
+
 /** `m` preceded by a horizontal mirror of the `outW`-wide output (u → outW − u). */
 export function flipAffine(m: Affine, outW: number): Affine {
   return { a: -m.a, b: m.b, c: m.c + m.a * outW, d: -m.d, e: m.e, f: m.f + m.d * outW };
@@ -115,9 +123,15 @@ export function warpAffine(
   const offset = typeof of === 'number' ? [of, of, of] : [of[0], of[1], of[2]];
   const t = opts.flip ? flipAffine(m, outW) : m;
   const border = opts.border ?? 0;
+  const k = warpKernel();
+  const wasm = k !== null && kernelFits(src);
   if (opts.grey) {
     const [r, g, b] = opts.grey;
-    warpGrey(src, t, outW, outH, r * scale[0], g * scale[0], b * scale[0], offset[0], border, out, outOffset);
+    const [wr, wg, wb] = [r * scale[0], g * scale[0], b * scale[0]];
+    if (wasm) wasmWarpGrey(k, src, t, outW, outH, wr, wg, wb, offset[0], border, out, outOffset);
+    else warpGrey(src, t, outW, outH, wr, wg, wb, offset[0], border, out, outOffset);
+  } else if (wasm) {
+    wasmWarpRgb(k, src, t, outW, outH, scale, offset, border, out, outOffset);
   } else {
     warpRgb(src, t, outW, outH, scale, offset, border, out, outOffset);
   }

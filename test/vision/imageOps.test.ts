@@ -1,14 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  type Affine,
   applyAffine,
   flipAffine,
+  GREY_WEIGHTS,
   invertAffine,
   letterboxAffine,
+  pinFrame,
   type RgbFrame,
   rectToAffine,
+  setWarpBackend,
+  type WarpOptions,
   warpAffine,
+  warpKernelReady,
 } from '../../src/vision/imageOps.ts';
+import { frameCopies } from '../../src/vision/warpWasm.ts';
 
 /** W×H frame whose pixel (x, y) is (x + 10·y, 100 + x, 200 + y). */
 function pattern(W: number, H: number): RgbFrame {
@@ -103,5 +110,156 @@ describe('warpAffine', () => {
     const [ax, ay] = applyAffine(m, 8 - 1.25, 3);
     const [bx, by] = applyAffine(f, 1.25, 3);
     assert.ok(Math.abs(ax - bx) < 1e-9 && Math.abs(ay - by) < 1e-9);
+  });
+});
+
+describe('warpAffine WebAssembly kernel', () => {
+  /** deterministic pseudo-random numbers in [0, 1) */
+  function rng(seed: number): () => number {
+    let s = seed >>> 0;
+    return () => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s / 2 ** 32;
+    };
+  }
+
+  function noise(W: number, H: number, rand: () => number): RgbFrame {
+    const rgb = new Uint8Array(W * H * 3);
+    for (let i = 0; i < rgb.length; i++) rgb[i] = (rand() * 256) | 0;
+    return { width: W, height: H, rgb };
+  }
+
+  function warpWith(backend: 'js' | 'wasm', ...args: Parameters<typeof warpAffine>): Float32Array {
+    setWarpBackend(backend);
+    try {
+      return warpAffine(...args);
+    } finally {
+      setWarpBackend('wasm');
+    }
+  }
+
+  /** JS and kernel outputs, bit for bit (NaN counts equal to NaN) */
+  function assertSame(frame: RgbFrame, m: Affine, outW: number, outH: number, opts: WarpOptions, what: string): void {
+    const js = warpWith('js', frame, m, outW, outH, opts);
+    const wasm = warpWith('wasm', frame, m, outW, outH, opts);
+    assert.equal(wasm.length, js.length);
+    const a = new Uint32Array(js.buffer);
+    const b = new Uint32Array(wasm.buffer);
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] !== b[i] && !(Number.isNaN(js[i]) && Number.isNaN(wasm[i]))) {
+        assert.fail(`${what}: output ${i} js ${js[i]} wasm ${wasm[i]}`);
+      }
+    }
+  }
+
+  it('is available on this Node (WebAssembly SIMD)', async () => {
+    assert.equal(await warpKernelReady(), true);
+  });
+
+  it('equals the JS loops bit for bit on random maps, options and sizes', async () => {
+    await warpKernelReady();
+    const rand = rng(7);
+    for (const [W, H] of [
+      [640, 480],
+      [37, 53],
+      [8, 6],
+      [3, 2],
+      [1, 1],
+    ]) {
+      const frame = noise(W, H, rand);
+      for (let t = 0; t < 60; t++) {
+        // centres anywhere from a frame-size outside to a frame-size past the far edge, any angle, 0.05–3 frames big
+        const rect = {
+          cx: (rand() * 3 - 1) * W,
+          cy: (rand() * 3 - 1) * H,
+          size: (0.05 + rand() * 3) * Math.max(W, H),
+          angle: (rand() - 0.5) * 2 * Math.PI,
+        };
+        const outW = 1 + ((rand() * 70) | 0);
+        const outH = 1 + ((rand() * 70) | 0);
+        const opts = (
+          [
+            {},
+            { scale: 1 / 255 },
+            { scale: 1 / 127.5, offset: -1, border: 12 },
+            { scale: [0.3, -0.02, 1.7], offset: [5, -1, 0.25], border: 200, flip: true },
+            { grey: GREY_WEIGHTS },
+            { grey: [0.5, 0.25, 0.25], scale: [1 / 255, 9, 9], offset: [-0.5, 9, 9], flip: true, border: Number.NaN },
+          ] satisfies WarpOptions[]
+        )[t % 6];
+        assertSame(frame, rectToAffine(rect, outW, outH), outW, outH, opts, `${W}×${H} case ${t}`);
+      }
+      // axis-aligned maps: identity, shifts reaching past each edge, a mirror, an upscale landing on pixel centres
+      for (const m of [
+        { a: 1, b: 0, c: 0, d: 0, e: 1, f: 0 },
+        { a: 1, b: 0, c: -0.5 * W, d: 0, e: 1, f: -0.5 * H },
+        { a: 1, b: 0, c: 0.5 * W, d: 0, e: 1, f: 0.5 * H },
+        { a: -1, b: 0, c: W, d: 0, e: 1, f: 0.25 },
+        { a: 0.25, b: 0, c: 0.375, d: 0, e: 0.25, f: 0.375 },
+      ]) {
+        assertSame(frame, m, W + 3, H + 1, {}, `${W}×${H} axis-aligned`);
+        assertSame(frame, m, W, H, { grey: GREY_WEIGHTS, scale: 2, offset: 1 }, `${W}×${H} axis-aligned grey`);
+      }
+    }
+  });
+
+  it('writes at outOffset and leaves the rest of the output alone', async () => {
+    await warpKernelReady();
+    const frame = noise(64, 48, rng(3));
+    const m = rectToAffine({ cx: 30, cy: 20, size: 40, angle: 0.4 }, 37, 53);
+    for (const backend of ['js', 'wasm'] as const) {
+      const out = new Float32Array(10 + 37 * 53 * 3 + 10).fill(-7);
+      warpWith(backend, frame, m, 37, 53, { scale: 1 / 255 }, out, 10);
+      assert.ok(out.subarray(0, 10).every((v) => v === -7) && out.subarray(-10).every((v) => v === -7));
+      assert.deepEqual(out.subarray(10, -10), warpWith('js', frame, m, 37, 53, { scale: 1 / 255 }));
+    }
+  });
+
+  it('copies a pinned frame once for all its crops, and sees new pixels in a reused buffer', async () => {
+    await warpKernelReady();
+    const rand = rng(11);
+    const frame = noise(640, 480, rand);
+    const crops: [Affine, number, WarpOptions][] = [
+      [rectToAffine({ cx: 300, cy: 200, size: 250, angle: 0.3 }, 192), 192, { scale: 1 / 255 }],
+      [rectToAffine({ cx: 310, cy: 210, size: 180, angle: -0.1 }, 112), 112, {}],
+      [rectToAffine({ cx: 310, cy: 210, size: 180, angle: -0.1 }, 64), 64, { grey: GREY_WEIGHTS }],
+    ];
+    for (let round = 0; round < 3; round++) {
+      // the owner writes the next frame's pixels into the same buffer between analyses
+      if (round > 0) for (let i = 0; i < frame.rgb.length; i += 1 + ((rand() * 7) | 0)) frame.rgb[i] ^= 0x5a;
+      const before = frameCopies.whole;
+      const release = pinFrame(frame);
+      try {
+        for (const [m, S, opts] of crops) assertSame(frame, m, S, S, opts, `pinned round ${round}`);
+      } finally {
+        release();
+      }
+      assert.equal(frameCopies.whole - before, 1, 'one whole-frame copy per pinned frame');
+      // unpinned warps of the changed buffer are right too
+      frame.rgb[(200 * 640 + 300) * 3] ^= 0xff;
+      assertSame(frame, crops[0][0], 192, 192, crops[0][2], `unpinned round ${round}`);
+    }
+  });
+
+  it('keeps concurrently pinned frames and frames of different sizes apart', async () => {
+    await warpKernelReady();
+    const rand = rng(5);
+    const a = noise(640, 480, rand);
+    const b = noise(320, 240, rand);
+    const c = noise(37, 53, rand);
+    const big = noise(1280, 720, rand);
+    const m = rectToAffine({ cx: 30, cy: 30, size: 50, angle: 0.8 }, 40);
+    const releaseA = pinFrame(a);
+    const releaseB = pinFrame(b);
+    // interleaved, as two streams' analyses interleave on one worker; then unpinned and larger frames in between
+    for (const f of [a, b, a, c, b, big, a, c, big, b]) {
+      assertSame(f, m, 40, 40, {}, `${f.width}×${f.height}`);
+      assertSame(f, m, 40, 40, { grey: GREY_WEIGHTS }, `${f.width}×${f.height} grey`);
+    }
+    releaseA();
+    releaseB();
+    const releaseBig = pinFrame(big);
+    assertSame(big, m, 40, 40, {}, 'pinned after release');
+    releaseBig();
   });
 });
