@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { packageRoot } from '../model/modelBuild.ts';
 import type { FrameAnalyzer } from './frameAnalyzer.ts';
-import type { RgbFrame } from './imageOps.ts';
+import { type RgbFrame, warpKernelReady } from './imageOps.ts';
 
 /** A webcam-like 640×480 frame of one face from the demo photos that ship with @vladmandic/face-api, or null. */
 async function warmupFrame(): Promise<RgbFrame | null> {
@@ -40,6 +40,8 @@ export async function warmFrameAnalysis(
   analyzer: FrameAnalyzer,
   frames = 15,
 ): Promise<{ frames: number; faces: number }> {
+  // the crops' wasm kernel assembles asynchronously (warps use the JS loops until then): warm the path streams use
+  await warpKernelReady();
   const base = await warmupFrame();
   if (!base) return { frames: 0, faces: 0 };
   const shifted = new Uint8Array(base.rgb.length);
