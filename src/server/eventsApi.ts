@@ -14,6 +14,7 @@
  * tokens are configured).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket as EventSocket } from 'socket.io';
 import { z } from 'zod';
 import { Recorder, safeStreamId } from '../events/recorder.ts';
 import type { ServerContext } from './app.ts';
@@ -82,6 +83,7 @@ export function eventsApi(options: Partial<EventsApiOptions> = {}) {
         // them: what the recording holds up to now goes first, everything after arrives live, each exactly once.
         socket.join(streamChannel(req.streamId));
         for (const e of recorder.events(req.streamId, req.sinceSeq) ?? []) socket.emit('event', e);
+        markReplayed(socket);
         reply({ ok: true });
       });
       socket.on('unsubscribe', (raw: unknown) => {
@@ -91,15 +93,29 @@ export function eventsApi(options: Partial<EventsApiOptions> = {}) {
       });
     });
 
+    /** Packets waiting in the socket's send buffer (engine.io's writeBuffer). */
+    const buffered = (socket: EventSocket) =>
+      (socket.conn as unknown as { writeBuffer?: unknown[] }).writeBuffer?.length ?? 0;
+    /**
+     * A replay is queued all at once and written as fast as the transport goes: until the socket next drains, the
+     * packets it queued are not a slow reader's backlog. Counted as one, a replay of more than volatileSkipAbove
+     * events made the subscriber skip the next live face.frame (a gap in a dashboard's fresh chart), and one of more
+     * than maxBufferedEvents (a long recording) could get it disconnected.
+     */
+    const markReplayed = (socket: EventSocket) => {
+      const queued = buffered(socket);
+      if (queued === 0) return;
+      if (!socket.data.replayQueued) socket.conn.once('drain', () => (socket.data.replayQueued = 0));
+      socket.data.replayQueued = queued;
+    };
+    const backlog = (socket: EventSocket) => Math.max(0, buffered(socket) - (socket.data.replayQueued ?? 0));
+
     const unsubscribe = ctx.bus.on((e) => {
       // to() twice = the union of both channels, each socket once
       const t = nsp.to(roomChannel(e.room)).to(streamChannel(e.streamId));
       if (e.type === 'face.frame') {
         const busy: string[] = [];
-        for (const [id, socket] of nsp.sockets) {
-          const buffered = (socket.conn as unknown as { writeBuffer?: unknown[] }).writeBuffer?.length ?? 0;
-          if (buffered > opts.volatileSkipAbove) busy.push(id);
-        }
+        for (const [id, socket] of nsp.sockets) if (backlog(socket) > opts.volatileSkipAbove) busy.push(id);
         (busy.length ? t.except(busy) : t).emit('event', e);
       } else t.emit('event', e);
     });
@@ -108,9 +124,9 @@ export function eventsApi(options: Partial<EventsApiOptions> = {}) {
     // A subscriber that does not read its socket must not grow the server's memory: cut it off.
     const guard = setInterval(() => {
       for (const [, socket] of nsp.sockets) {
-        const buffered = (socket.conn as unknown as { writeBuffer?: unknown[] }).writeBuffer?.length ?? 0;
-        if (buffered > opts.maxBufferedEvents) {
-          log.warn({ socket: socket.id, buffered }, 'subscriber too slow, disconnecting');
+        const waiting = backlog(socket);
+        if (waiting > opts.maxBufferedEvents) {
+          log.warn({ socket: socket.id, buffered: waiting }, 'subscriber too slow, disconnecting');
           socket.disconnect(true);
         }
       }

@@ -137,6 +137,26 @@ describe('events API', () => {
     s.close();
   });
 
+  it('a replay larger than the volatile limit does not make the next live face.frame skip the subscriber', async () => {
+    const pub = server.bus.stream('replay-big', 'studio-a');
+    for (let i = 0; i < 100; i++) pub.publish('face.frame', { t: i / 10, faces: [] }); // seq 0..99, > 32 queued
+    const s = client(url, 'reader-a');
+    const got = collect(s);
+    await new Promise<void>((r) => s.on('connect', () => r()));
+    // runs right after the API's own subscribe handler (same emit, registered later): the replay is still queued
+    // on the socket, not yet written, when this live face.frame is published
+    for (const [, sock] of server.io.of('/events').sockets)
+      sock.on('subscribe', () => pub.publish('face.frame', { t: 10, faces: [] }));
+    assert.deepEqual(await s.emitWithAck('subscribe', { streamId: 'replay-big', sinceSeq: 0 }), { ok: true });
+    pub.publish('face.frame', { t: 10.1, faces: [] });
+    await settle();
+    assert.deepEqual(
+      got.map((e) => e.seq),
+      Array.from({ length: 102 }, (_, i) => i),
+    );
+    s.close();
+  });
+
   it('recovers the events missed during a short disconnect', async () => {
     const s = client(url, 'reader-a');
     const got = collect(s);
