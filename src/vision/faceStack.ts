@@ -11,7 +11,7 @@ import type { OrtSessionCache } from '../model/ortSession.ts';
 import { BlazeFaceDetector, type Box, blazeFaceOptionsSchema, type FaceDetection } from './blazeFace.ts';
 import { ExpressionNets, type ExpressionResult, expressionOptionsSchema } from './expression.ts';
 import { FaceMesh, type FaceMeshResult, faceMeshOptionsSchema, MESH_POINTS } from './faceMesh.ts';
-import type { RgbFrame } from './imageOps.ts';
+import { pinFrame, type RgbFrame } from './imageOps.ts';
 import { IrisLandmarks, type IrisResult, irisOptionsSchema } from './iris.ts';
 import { loadVisionModels, type VisionModelName, type VisionModels } from './visionModels.ts';
 
@@ -56,6 +56,20 @@ export function meshBox(lm: Float32Array): Box {
   return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
 }
 
+/**
+ * Runs `f` with `frame` pinned (imageOps.ts pinFrame): the several crops one frame gives (detector input, mesh,
+ * both expression crops) then share one copy of it in the warp kernel's memory, instead of each copying the rows
+ * it reads. Callers that pin the frame already (FrameAnalyzer) just nest.
+ */
+async function pinned<T>(frame: RgbFrame, f: () => Promise<T>): Promise<T> {
+  const release = pinFrame(frame);
+  try {
+    return await f();
+  } finally {
+    release();
+  }
+}
+
 /** One frame at a time; one instance per thread (the parts reuse their input buffers). */
 export class FaceStack {
   readonly options: FaceStackOptions;
@@ -86,15 +100,17 @@ export class FaceStack {
 
   /** Detection mode: every face BlazeFace finds whose mesh confirms it. */
   async detect(frame: RgbFrame): Promise<StackFace[]> {
-    return this.fromDetections(frame, await this.detector.detect(frame));
+    return pinned(frame, async () => this.fromDetections(frame, await this.detector.detect(frame)));
   }
 
   /** Mesh, crops and expression for detections the caller already has (the tracker meshes only new faces). */
   async fromDetections(frame: RgbFrame, dets: readonly FaceDetection[]): Promise<StackFace[]> {
     if (dets.length === 0) return [];
-    const meshes = await this.mesh.fromDetections(frame, dets);
-    const kept = dets.flatMap((d, i) => (meshes[i] ? [{ detection: d, mesh: meshes[i] as FaceMeshResult }] : []));
-    return this.finish(frame, kept);
+    return pinned(frame, async () => {
+      const meshes = await this.mesh.fromDetections(frame, dets);
+      const kept = dets.flatMap((d, i) => (meshes[i] ? [{ detection: d, mesh: meshes[i] as FaceMeshResult }] : []));
+      return this.finish(frame, kept);
+    });
   }
 
   /**
@@ -102,11 +118,13 @@ export class FaceStack {
    * (the caller should re-detect).
    */
   async track(frame: RgbFrame, previous: readonly Float32Array[]): Promise<(StackFace | null)[]> {
-    const meshes = await this.mesh.track(frame, previous);
-    const kept = meshes.flatMap((m) => (m ? [{ mesh: m }] : []));
-    const done = await this.finish(frame, kept);
-    let j = 0;
-    return meshes.map((m) => (m ? done[j++] : null));
+    return pinned(frame, async () => {
+      const meshes = await this.mesh.track(frame, previous);
+      const kept = meshes.flatMap((m) => (m ? [{ mesh: m }] : []));
+      const done = await this.finish(frame, kept);
+      let j = 0;
+      return meshes.map((m) => (m ? done[j++] : null));
+    });
   }
 
   /** Tracking when previous landmarks are given, detection otherwise (lost tracks are dropped). */
