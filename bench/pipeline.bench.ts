@@ -37,9 +37,9 @@ const arg = (name: string, def: string) => {
 };
 const seconds = Number(arg('seconds', '60'));
 const counts = arg('streams', '1,2,4,6').split(',').map(Number);
-/** WHIP phase: this many Chromium publishers at once (0 = skip; Chromium's own encoding shares the 2 cores) */
 /** start all file streams in the same millisecond instead of at phases spread over a frame period */
 const aligned = args.includes('--aligned');
+/** WHIP phase: this many Chromium publishers at once (0 = skip; Chromium's own encoding shares the 2 cores) */
 const whipCounts = arg('whip', '1,2')
   .split(',')
   .map(Number)

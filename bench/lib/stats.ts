@@ -25,7 +25,6 @@ export async function timeRuns(n: number, fn: () => unknown, warmup = Math.min(1
   return out;
 }
 
-/** CPU time (user+system) of this process in seconds. */
 /**
  * CPU seconds of this process's exited and reaped child processes (ffmpeg decoders), from /proc/self/stat's cutime and
  * cstime; null where /proc is not there. In clock ticks of USER_HZ, 100 on Linux (no sysconf in Node).
@@ -41,6 +40,7 @@ export function childCpuSeconds(): number | null {
   }
 }
 
+/** CPU time (user+system) of this process in seconds. */
 export function cpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
