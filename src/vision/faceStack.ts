@@ -11,7 +11,7 @@ import type { OrtSessionCache } from '../model/ortSession.ts';
 import { BlazeFaceDetector, type Box, blazeFaceOptionsSchema, type FaceDetection } from './blazeFace.ts';
 import { ExpressionNets, type ExpressionResult, expressionOptionsSchema } from './expression.ts';
 import { FaceMesh, type FaceMeshResult, faceMeshOptionsSchema, MESH_POINTS } from './faceMesh.ts';
-import { pinFrame, type RgbFrame } from './imageOps.ts';
+import { type RgbFrame, withPinnedFrame } from './imageOps.ts';
 import { IrisLandmarks, type IrisResult, irisOptionsSchema } from './iris.ts';
 import { loadVisionModels, type VisionModelName, type VisionModels } from './visionModels.ts';
 
@@ -57,20 +57,10 @@ export function meshBox(lm: Float32Array): Box {
 }
 
 /**
- * Runs `f` with `frame` pinned (imageOps.ts pinFrame): the several crops one frame gives (detector input, mesh,
- * both expression crops) then share one copy of it in the warp kernel's memory, instead of each copying the rows
- * it reads. Callers that pin the frame already (FrameAnalyzer) just nest.
+ * One frame at a time; one instance per thread (the parts reuse their input buffers). Each call pins its frame
+ * (imageOps.ts withPinnedFrame), so the several crops one frame gives (detector input, mesh, both expression crops)
+ * share one copy in the warp kernel's memory instead of each copying the rows it reads.
  */
-async function pinned<T>(frame: RgbFrame, f: () => Promise<T>): Promise<T> {
-  const release = pinFrame(frame);
-  try {
-    return await f();
-  } finally {
-    release();
-  }
-}
-
-/** One frame at a time; one instance per thread (the parts reuse their input buffers). */
 export class FaceStack {
   readonly options: FaceStackOptions;
   readonly detector: BlazeFaceDetector;
@@ -100,13 +90,13 @@ export class FaceStack {
 
   /** Detection mode: every face BlazeFace finds whose mesh confirms it. */
   async detect(frame: RgbFrame): Promise<StackFace[]> {
-    return pinned(frame, async () => this.fromDetections(frame, await this.detector.detect(frame)));
+    return withPinnedFrame(frame, async () => this.fromDetections(frame, await this.detector.detect(frame)));
   }
 
   /** Mesh, crops and expression for detections the caller already has (the tracker meshes only new faces). */
   async fromDetections(frame: RgbFrame, dets: readonly FaceDetection[]): Promise<StackFace[]> {
     if (dets.length === 0) return [];
-    return pinned(frame, async () => {
+    return withPinnedFrame(frame, async () => {
       const meshes = await this.mesh.fromDetections(frame, dets);
       const kept = dets.flatMap((d, i) => (meshes[i] ? [{ detection: d, mesh: meshes[i] as FaceMeshResult }] : []));
       return this.finish(frame, kept);
@@ -118,7 +108,7 @@ export class FaceStack {
    * (the caller should re-detect).
    */
   async track(frame: RgbFrame, previous: readonly Float32Array[]): Promise<(StackFace | null)[]> {
-    return pinned(frame, async () => {
+    return withPinnedFrame(frame, async () => {
       const meshes = await this.mesh.track(frame, previous);
       const kept = meshes.flatMap((m) => (m ? [{ mesh: m }] : []));
       const done = await this.finish(frame, kept);

@@ -15,7 +15,7 @@ import { MESH } from './faceMesh.ts';
 import type { FaceStack, StackFace } from './faceStack.ts';
 import { FaceTracker } from './faceTracker.ts';
 import { headPoseFromFrame } from './headPose.ts';
-import { GREY_WEIGHTS, invertAffine, pinFrame, type RgbFrame, warpAffine } from './imageOps.ts';
+import { GREY_WEIGHTS, invertAffine, type RgbFrame, warpAffine, withPinnedFrame } from './imageOps.ts';
 import { type MicroExpressionRecord, MicroExpressionSpotter } from './microExpressionSpotter.ts';
 import type { BodyPose, MoveNet } from './movenet.ts';
 import { RegionMotion } from './regionMotion.ts';
@@ -159,12 +159,14 @@ export class FrameAnalyzer {
   ) {
     this.options = { ...defaultFrameAnalyzerOptions, ...options };
     const o = this.options;
-    this.nextBodyFrame = Math.floor(o.schedulePhase * o.bodyEvery) % o.bodyEvery;
+    // the frame within a period of `every` frames where this stream's share of that schedule falls
+    const phaseIn = (every: number) => Math.floor(o.schedulePhase * every) % every;
+    this.nextBodyFrame = phaseIn(o.bodyEvery);
     this.tracker = new FaceTracker(
       stack,
       {
         detectEvery: o.detectEvery,
-        detectPhase: Math.floor(o.schedulePhase * o.detectEvery) % o.detectEvery,
+        detectPhase: phaseIn(o.detectEvery),
         maxFaces: o.maxFaces,
         maxMissingS: o.maxMissingS,
         matchIou: o.matchIou,
@@ -176,8 +178,7 @@ export class FrameAnalyzer {
   async analyse(frame: RgbFrame, t: number, opts: { global: boolean; speaking: number }): Promise<FrameAnalysis> {
     // the frame's pixels stay put until analyse() returns: its crops (detector, mesh, expression, descriptor, eyes,
     // body, aligned grey) share one copy in the warp kernel's memory
-    const release = pinFrame(frame);
-    try {
+    return withPinnedFrame(frame, async () => {
       const microexpressions: MicroExpressionRecord[] = [];
       const emit = (r: MicroExpressionRecord) => microexpressions.push(r);
       const step = await this.tracker.process(frame, t);
@@ -185,9 +186,7 @@ export class FrameAnalyzer {
       const faces = step.faces.map(({ face, trackId }) => this.describe(frame, face, trackId, t, opts.speaking, emit));
       const globalToken = opts.global ? await this.globalToken(frame, faces, step.detectorRan) : null;
       return { t, faces, globalToken, microexpressions };
-    } finally {
-      release();
-    }
+    });
   }
 
   /** End of stream: expressions still open on any track. */

@@ -11,12 +11,14 @@
  *
  * The loops below are the reference and the fallback: where WebAssembly SIMD is available `warpAffine` runs the
  * same computation in warpKernel.wat (see warpWasm.ts), bit-identical and several times faster. Callers that take
- * several crops of one frame should hold `pinFrame(frame)` meanwhile so the frame is copied into wasm memory once.
+ * several crops of one frame should run them inside `withPinnedFrame(frame, …)` so the frame is copied into wasm
+ * memory once.
  *
  * Coordinates: continuous pixel coordinates, pixel i covers [i, i+1) and its centre is i + 0.5. An `Affine` maps a
  * point of the output (crop) image to the source (frame) image; landmarks found in a crop map back to the frame by
  * the same transform (`applyAffine`).
  */
+import { kernelFits, warpKernel, wasmWarpGrey, wasmWarpRgb } from './warpWasm.ts';
 
 /** Packed RGB24, row-major (the shape of `VideoFrame` from src/ingest). */
 export interface RgbFrame {
@@ -35,7 +37,7 @@ export interface Affine {
   f: number;
 }
 
-export { pinFrame, setWarpBackend, warpKernelReady } from './warpWasm.ts';
+export { pinFrame, setWarpBackend, warpKernelReady, withPinnedFrame } from './warpWasm.ts';
 
 export type Point2 = [number, number];
 export type Point3 = [number, number, number];
@@ -96,8 +98,6 @@ export interface WarpOptions {
 }
 
 const channelsOf = (o: WarpOptions) => (o.grey ? 1 : 3);
-
-import { kernelFits, warpKernel, wasmWarpGrey, wasmWarpRgb } from './warpWasm.ts';
 
 /** `m` preceded by a horizontal mirror of the `outW`-wide output (u → outW − u). */
 export function flipAffine(m: Affine, outW: number): Affine {

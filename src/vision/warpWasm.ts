@@ -194,6 +194,19 @@ export function pinFrame(frame: RgbFrame): () => void {
   };
 }
 
+/**
+ * Runs `f` with `frame` pinned (`pinFrame`) and releases it however `f` ends: for a per-frame scope that takes
+ * several crops of one frame. Scopes nest (the frame analyser's around the face stack's).
+ */
+export async function withPinnedFrame<T>(frame: RgbFrame, f: () => Promise<T>): Promise<T> {
+  const release = pinFrame(frame);
+  try {
+    return await f();
+  } finally {
+    release();
+  }
+}
+
 /** Frames copied into wasm memory so far (whole pinned frames and row ranges of unpinned ones): for tests. */
 export const frameCopies = { whole: 0, rows: 0 };
 
