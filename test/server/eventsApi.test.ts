@@ -164,16 +164,23 @@ describe('events API', () => {
     const pub = server.bus.stream('recover-1', 'studio-a');
     await utterance(pub, 'u1', 0, 1);
     await settle();
-    s.io.engine.close(); // drop the transport: the client reconnects by itself
-    await settle(50);
-    await utterance(pub, 'u2', 2, 3);
-    await new Promise<void>((r) => s.once('connect', () => r()));
-    assert.equal(s.recovered, true);
-    await settle();
-    // face.frame is volatile and may be lost; everything else arrives, in order, once
-    const durable = got.filter((e) => e.type !== 'face.frame').map((e) => e.seq);
-    assert.deepEqual(durable, [0, 2, 3, 4, 6, 7]);
-    s.close();
+    // listening before the drop: the reconnect delay is randomised (50–150 ms), and a reconnect that came before the
+    // listener left the test waiting forever, its client reconnecting and holding the server's close open (the
+    // whole file was killed after 15 min in a full run)
+    const reconnected = new Promise<void>((r) => s.once('connect', () => r()));
+    try {
+      s.io.engine.close(); // drop the transport: the client reconnects by itself
+      await settle(50);
+      await utterance(pub, 'u2', 2, 3);
+      await reconnected;
+      assert.equal(s.recovered, true);
+      await settle();
+      // face.frame is volatile and may be lost; everything else arrives, in order, once
+      const durable = got.filter((e) => e.type !== 'face.frame').map((e) => e.seq);
+      assert.deepEqual(durable, [0, 2, 3, 4, 6, 7]);
+    } finally {
+      s.close();
+    }
   });
 
   it('serves recordings, events since a seq and VTT/CSV exports over REST with the same token rules', async () => {
