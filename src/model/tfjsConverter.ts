@@ -198,6 +198,18 @@ class Converter {
     return this.consts.get(t);
   }
 
+  /**
+   * The common value of a float constant shaped [1, …, 1, C] (C > 1) whose values are all equal, else undefined.
+   * Only such shapes: they broadcast over an NHWC feature map without changing its shape, so a scalar may replace them.
+   */
+  private uniformChannelConst(t: string): number | undefined {
+    const c = this.constOf(t);
+    if (!c || !(c.data instanceof Float32Array) || c.data.length < 2 || c.shape.length > 4) return undefined;
+    if (c.shape.slice(0, -1).some((d) => d !== 1)) return undefined;
+    const v = c.data[0];
+    return c.data.every((x) => x === v) ? v : undefined;
+  }
+
   private constInts(t: string): number[] {
     const c = this.constOf(t);
     if (!c) this.fail(`input ${t} must be a constant`);
@@ -335,6 +347,15 @@ class Converter {
     const unary = (op: string) => this.set(g.node(op, [this.ref(ins[0])], [out])[0], this.dtypeOf(this.ref(ins[0])));
     const binary = (op: string) => {
       const x = this.ref(ins[0]);
+      const uniform = this.uniformChannelConst(ins[1]);
+      // An input normalisation like MoveNet's (x − [0,0,0]) · [1/127.5 ×3] − 1 broadcasts a per-channel vector whose
+      // values are all equal: onnxruntime runs that broadcast row by row (~1 ms per op on a 192² image) but a scalar
+      // in one vectorised pass, and an identity operand not at all. Same values, same output shape.
+      if (uniform !== undefined) {
+        const neutral = op === 'Add' || op === 'Sub' ? 0 : op === 'Mul' || op === 'Div' ? 1 : undefined;
+        if (uniform === neutral) return this.set(g.node('Identity', [x], [out])[0], this.dtypeOf(x));
+        return this.set(g.node(op, [x, this.derivedScalar(`uniform_${uniform}`, uniform)], [out])[0], this.dtypeOf(x));
+      }
       const y = this.ref(ins[1]);
       return this.set(g.node(op, [x, y], [out])[0], this.dtypeOf(x));
     };

@@ -83,3 +83,50 @@ test('converter: nodes listed out of order convert to the same graph', () => {
     Buffer.from(convertTfjsGraph(m, w, { name: 'fake' }).bytes),
   );
 });
+
+test('converter: a per-channel constant with equal values becomes a scalar (or drops out), with the same values', async () => {
+  const vec = (name: string) => ({ name, op: 'Const', attr: { dtype: { type: 'DT_FLOAT' } } });
+  const m: TfjsModelJson = {
+    format: 'graph-model',
+    modelTopology: {
+      node: [
+        {
+          name: 'x',
+          op: 'Placeholder',
+          attr: {
+            dtype: { type: 'DT_FLOAT' },
+            shape: { shape: { dim: [{ size: '1' }, { size: '2' }, { size: '2' }, { size: '3' }] } },
+          },
+        },
+        vec('zero'),
+        vec('scale'),
+        vec('offset'),
+        { name: 'centred', op: 'Sub', input: ['x', 'zero'] },
+        { name: 'scaled', op: 'Mul', input: ['centred', 'scale'] },
+        { name: 'y', op: 'AddV2', input: ['scaled', 'offset'] },
+      ],
+    },
+    weightsManifest: [
+      {
+        paths: ['w.bin'],
+        weights: ['zero', 'scale', 'offset'].map((name) => ({ name, shape: [1, 1, 1, 3], dtype: 'float32' as const })),
+      },
+    ],
+  };
+  // zero = [0,0,0], scale = [0.5 ×3] (uniform), offset = [1,2,3] (per channel, kept as a vector)
+  const shard = new Uint8Array(Float32Array.from([0, 0, 0, 0.5, 0.5, 0.5, 1, 2, 3]).buffer);
+  const res = convertTfjsGraph(m, decodeWeights(m.weightsManifest, [shard]), { name: 'norm' });
+  const s = await ort.InferenceSession.create(res.bytes);
+  const x = Float32Array.from({ length: 12 }, (_, i) => i - 4);
+  const out = await s.run({ x: new ort.Tensor('float32', x, [1, 2, 2, 3]) });
+  assert.deepEqual(out.y.dims, [1, 2, 2, 3]);
+  assert.deepEqual(
+    Array.from(out.y.data as Float32Array),
+    Array.from(x, (v, i) => v * 0.5 + [1, 2, 3][i % 3]),
+  );
+  await s.release();
+  // the zero subtraction is an Identity, the uniform scale a scalar initializer; the offset stays a [1,1,1,3] vector
+  const text = Buffer.from(res.bytes).toString('latin1');
+  assert.ok(text.includes('Identity'), 'x − 0 becomes an Identity');
+  assert.ok(!text.includes('Sub'), 'no Sub node is left');
+});
