@@ -54,7 +54,14 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
   private stderrTail = '';
   private ended = false;
   private paused = false;
-  private startWall = 0;
+  /**
+   * Realtime mode: the wall time of media time 0, set when the first video frame is ready (audio-only files: the first
+   * audio chunk), not at spawn. A live camera delivers its first frame when it captures it; anchored at spawn, the
+   * frames decoded during ffmpeg's start-up (~0.1–0.2 s, more with several streams starting) all came out late, in one
+   * burst of 4–6 frames that the live gate could only drop.
+   */
+  private startWall: number | undefined;
+  private audioOut: NodeJS.ReadableStream | null = null;
   private pacing: NodeJS.Timeout | undefined;
   /** realtime mode: decoded audio chunks waiting for their wall time (bounded: ffmpeg's pipe is paused) */
   private readonly audioQueue: { t: number; samples: Float32Array }[] = [];
@@ -80,7 +87,6 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
 
   /** Starts decoding; listeners should be attached first. */
   start(): void {
-    this.startWall = performance.now();
     if (this.size) void this.startVideo(this.size);
     if (this.info.audio) this.startAudio();
     if (!this.size && !this.info.audio) void this.finish('error', 'nothing to decode');
@@ -141,6 +147,12 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
       pipe.reader.once('end', resolve);
       pipe.reader.once('close', resolve);
     });
+    // a video track that ends without a single frame must not hold the audio back for ever
+    void drained.then(() => {
+      if (!this.opts.realtime || this.startWall !== undefined) return;
+      this.startWall = performance.now() - (this.audioQueue[0]?.t ?? 0) * 1000;
+      this.drainAudio(this.audioOut);
+    });
     const child = this.spawn(rgbFramesWithPts(`scale=${width}:${height}`), {
       socket: pipe.childEnd,
       drained,
@@ -178,6 +190,7 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
     const pending = new Float32Array(chunk);
     let filled = 0;
     let carry = Buffer.alloc(0);
+    this.audioOut = child.stdout;
     const emitChunk = (data: Float32Array) => {
       if (this.ended) return;
       const t = samples / 16000;
@@ -223,6 +236,11 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
   /** Realtime mode: emits the audio chunks whose time has come, then the track's end once all are out. */
   private drainAudio(out: NodeJS.ReadableStream | null): void {
     while (!this.ended && this.audioQueue.length) {
+      // with video, the first frame sets the clock (the audio waits for it, bounded by the paused pipe)
+      if (this.startWall === undefined) {
+        if (this.size) return;
+        this.startWall = performance.now() - this.audioQueue[0].t * 1000;
+      }
       const wait = this.startWall + this.audioQueue[0].t * 1000 - performance.now();
       if (wait > 1) {
         this.audioPacing ??= setTimeout(() => {
@@ -247,6 +265,11 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
     while (!this.ended && !this.paused && this.frameQueue.length && this.ptsQueue.length) {
       const t = this.ptsQueue[0];
       if (this.opts.realtime) {
+        if (this.startWall === undefined) {
+          this.startWall = performance.now() - t * 1000;
+          // audio held back for the clock goes out now
+          if (this.audioQueue.length) this.drainAudio(this.audioOut);
+        }
         const wait = this.startWall + t * 1000 - performance.now();
         if (wait > 1) {
           this.pacing ??= setTimeout(() => {

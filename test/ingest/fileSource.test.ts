@@ -89,6 +89,30 @@ describe('file source', () => {
     assert.ok(atFrame50 > 1.8 && atFrame50 < 3, `frame 50 after ${atFrame50} s`);
   });
 
+  it('starts the real-time clock at the first frame: no start-up burst, audio on the same clock', async () => {
+    const src = await openFileSource(clip, { streamId: 'f2b', room: 'r', realtime: true });
+    const frames: [number, number][] = [];
+    const audio: [number, number][] = [];
+    src.on('video', (f) => frames.push([f.t, performance.now()]));
+    src.on('audio', (c) => audio.push([c.t, performance.now()]));
+    const end = new Promise((r) => src.once('end', r));
+    src.start();
+    await end;
+    const [t0, wall0] = frames[0];
+    assert.equal(t0, 0);
+    // frame k arrives k/25 s after frame 0 (a clock started at spawn let ffmpeg's start-up pile frames into a burst)
+    for (const [t, wall] of frames.slice(1, 10)) {
+      const late = (wall - wall0) / 1000 - t;
+      assert.ok(late > -0.01 && late < 0.04, `frame at ${t} s arrived ${late.toFixed(3)} s off its time`);
+    }
+    assert.ok(audio.length > 100);
+    assert.ok(audio[0][1] >= wall0 - 1, 'no audio before the first frame sets the clock');
+    for (const [t, wall] of audio.filter(([t]) => t > 0.1 && t < 3)) {
+      const late = (wall - wall0) / 1000 - t;
+      assert.ok(late > -0.01 && late < 0.06, `audio at ${t} s arrived ${late.toFixed(3)} s off its time`);
+    }
+  });
+
   it('holds frames while paused and delivers all of them after resume', async () => {
     const src = await openFileSource(clip, { streamId: 'f3', room: 'r' });
     let paused = false;
