@@ -91,6 +91,8 @@ export const streamHealthSchema = z.object({
   type: z.literal('stream.health'),
   fpsIn: z.number().min(0),
   fpsAnalysed: z.number().min(0),
+  /** frames that also ran the global branch (body pose, scene motion) per second: below fpsAnalysed when degraded */
+  fpsGlobal: z.number().min(0).optional(),
   framesDropped: z.number().int().min(0),
   dropRatio: prob,
   queueDepth: z.number().int().min(0),

@@ -103,7 +103,7 @@ export class StreamPipeline {
   private readonly waiting: VideoFrame[] = [];
   private lastFaceFrameT = Number.NEGATIVE_INFINITY;
   private nextHealthT: number | undefined;
-  private health = { in: 0, analysed: 0, dropped: 0, firstT: Number.NaN };
+  private health = { in: 0, analysed: 0, global: 0, dropped: 0, firstT: Number.NaN };
   /** latest media time seen on either track */
   private lastT = 0;
   private ended = false;
@@ -315,6 +315,7 @@ export class StreamPipeline {
     }
     if (this.ended) return;
     this.health.analysed++;
+    if (result.globalToken) this.health.global++;
     this.lastT = Math.max(this.lastT, result.t);
     metrics.framesAnalysed.inc({ stream: this.streamId });
     metrics.stageLatency.observe({ stage: 'vision' }, result.costMs / 1000);
@@ -347,6 +348,7 @@ export class StreamPipeline {
         t,
         fpsIn: round(total / span),
         fpsAnalysed: round(this.health.analysed / span),
+        fpsGlobal: round(this.health.global / span),
         framesDropped: this.health.dropped,
         dropRatio: total ? round(this.health.dropped / total) : 0,
         queueDepth: live ? this.inflight : 0,

@@ -130,6 +130,11 @@ describe('overload: 8 real-time streams on 2 cores', { skip: !espeakAvailable() 
     assert.ok(droppedMetric >= dropped * 0.8, `metrics ${droppedMetric} vs health ${dropped}`);
     const degraded = [...events.values()].flat().filter((e) => e.type === 'stream.health' && e.degraded);
     assert.ok(degraded.length > 0, 'degradation is reported');
+    // the global branch degrades first: it runs on fewer frames than the face branch, and never on more
+    const healths = [...events.values()].flat().flatMap((e) => (e.type === 'stream.health' ? [e] : []));
+    for (const h of healths) assert.ok(h.fpsGlobal !== undefined && h.fpsGlobal <= h.fpsAnalysed, JSON.stringify(h));
+    const thinned = healths.filter((h) => (h.fpsGlobal ?? 0) < 0.9 * h.fpsAnalysed);
+    assert.ok(thinned.length > 0, 'the global branch ran on fewer frames than the faces under overload');
   });
 
   it('memory stays bounded and the event loop responsive', () => {
