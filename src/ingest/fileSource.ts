@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { readStderr, rgbFramesWithPts } from './ffmpegFrames.ts';
+import { ONE_DECODER_THREAD, readStderr, rgbFramesWithPts } from './ffmpegFrames.ts';
 import { resolveFfmpeg } from './ffmpegPath.ts';
 import type { EndReason, MediaSource, MediaSourceEvents, SourceInfo } from './mediaSource.ts';
 import { probeMedia } from './probeMedia.ts';
@@ -96,9 +96,16 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
     return this.framesOut;
   }
 
-  /** `stdout`: a socket to write into instead of a pipe; the child then counts as closed once `drained` too. */
-  private spawn(args: string[], stdout?: { socket: Socket; drained: Promise<void> }): ChildProcess {
-    const child = spawn(this.ffmpeg, ['-hide_banner', '-nostdin', '-i', this.path, ...args], {
+  /**
+   * `stdout`: a socket to write into instead of a pipe; the child then counts as closed once `drained` too.
+   * `input`: options for the input (before `-i`).
+   */
+  private spawn(
+    args: string[],
+    stdout?: { socket: Socket; drained: Promise<void> },
+    input: readonly string[] = [],
+  ): ChildProcess {
+    const child = spawn(this.ffmpeg, ['-hide_banner', '-nostdin', ...input, '-i', this.path, ...args], {
       stdio: ['ignore', stdout?.socket ?? 'pipe', 'pipe'],
     });
     if (child.pid) runInBackground(child.pid);
@@ -153,10 +160,11 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
       this.startWall = performance.now() - (this.audioQueue[0]?.t ?? 0) * 1000;
       this.drainAudio(this.audioOut);
     });
-    const child = this.spawn(rgbFramesWithPts(`scale=${width}:${height}`), {
-      socket: pipe.childEnd,
-      drained,
-    });
+    const child = this.spawn(
+      rgbFramesWithPts(`scale=${width}:${height}`),
+      { socket: pipe.childEnd, drained },
+      ONE_DECODER_THREAD,
+    );
     pipe.closeChildEnd();
     this.setVideoFlow(this.frameQueue.length < 3 && !this.paused);
     readStderr(

@@ -5,7 +5,7 @@
  * resolution changes need no restart because the output size is fixed (scaled and letterboxed).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readStderr, rgbFramesWithPts } from './ffmpegFrames.ts';
+import { ONE_DECODER_THREAD, readStderr, rgbFramesWithPts } from './ffmpegFrames.ts';
 import { ivfFileHeader, ivfFrameHeader } from './ivfWriter.ts';
 import { runInBackground } from './processPriority.ts';
 import { RawFrameReader } from './rawFrameReader.ts';
@@ -82,6 +82,7 @@ export class LiveVideoDecoder {
         '32',
         '-analyzeduration',
         '0',
+        ...ONE_DECODER_THREAD,
         '-f',
         'ivf',
         '-i',
