@@ -157,8 +157,8 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
     // a video track that ends without a single frame must not hold the audio back for ever
     void drained.then(() => {
       if (!this.opts.realtime || this.startWall !== undefined) return;
-      this.startWall = performance.now() - (this.audioQueue[0]?.t ?? 0) * 1000;
-      this.drainAudio(this.audioOut);
+      this.startClock(this.audioQueue[0]?.t ?? 0);
+      this.drainAudio();
     });
     const child = this.spawn(
       rgbFramesWithPts(`scale=${width}:${height}`),
@@ -210,7 +210,7 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
       // paced like the video: a live source cannot deliver audio ahead of its time
       this.audioQueue.push({ t, samples: data });
       if (this.audioQueue.length > 64) child.stdout?.pause();
-      this.drainAudio(child.stdout);
+      this.drainAudio();
     };
     child.stdout?.on('data', (d: Buffer) => {
       let buf = carry.length ? Buffer.concat([carry, d]) : d;
@@ -233,7 +233,7 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
     child.stdout?.on('end', () => {
       if (filled > 0) emitChunk(pending.slice(0, filled));
       this.audioEnded = true;
-      if (this.opts.realtime) this.drainAudio(child.stdout);
+      if (this.opts.realtime) this.drainAudio();
       else if (!this.ended) this.emit('trackEnd', 'audio');
     });
     child.stderr?.on('data', (d: Buffer) => {
@@ -241,19 +241,24 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
     });
   }
 
+  /** Realtime mode: media time `t` is due now. */
+  private startClock(t: number): number {
+    this.startWall = performance.now() - t * 1000;
+    return this.startWall;
+  }
+
   /** Realtime mode: emits the audio chunks whose time has come, then the track's end once all are out. */
-  private drainAudio(out: NodeJS.ReadableStream | null): void {
+  private drainAudio(): void {
+    const out = this.audioOut;
     while (!this.ended && this.audioQueue.length) {
       // with video, the first frame sets the clock (the audio waits for it, bounded by the paused pipe)
-      if (this.startWall === undefined) {
-        if (this.size) return;
-        this.startWall = performance.now() - this.audioQueue[0].t * 1000;
-      }
-      const wait = this.startWall + this.audioQueue[0].t * 1000 - performance.now();
+      if (this.startWall === undefined && this.size) return;
+      const start = this.startWall ?? this.startClock(this.audioQueue[0].t);
+      const wait = start + this.audioQueue[0].t * 1000 - performance.now();
       if (wait > 1) {
         this.audioPacing ??= setTimeout(() => {
           this.audioPacing = undefined;
-          this.drainAudio(out);
+          this.drainAudio();
         }, wait);
         return;
       }
@@ -273,12 +278,13 @@ export class FileSource extends EventEmitter<MediaSourceEvents> implements Media
     while (!this.ended && !this.paused && this.frameQueue.length && this.ptsQueue.length) {
       const t = this.ptsQueue[0];
       if (this.opts.realtime) {
-        if (this.startWall === undefined) {
-          this.startWall = performance.now() - t * 1000;
+        let start = this.startWall;
+        if (start === undefined) {
+          start = this.startClock(t);
           // audio held back for the clock goes out now
-          if (this.audioQueue.length) this.drainAudio(this.audioOut);
+          if (this.audioQueue.length) this.drainAudio();
         }
-        const wait = this.startWall + t * 1000 - performance.now();
+        const wait = start + t * 1000 - performance.now();
         if (wait > 1) {
           this.pacing ??= setTimeout(() => {
             this.pacing = undefined;
