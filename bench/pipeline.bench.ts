@@ -60,6 +60,8 @@ interface Row {
   fps: number;
   /** frames per second and stream that also ran the global branch (body pose, scene motion): degradation shows here */
   globalFps: number;
+  /** frames per second and stream whose faces ran both expression nets (below fps when the face branch alternates) */
+  fullFaceFps: number;
   drop: number;
   corePerStream: number;
   /** the ffmpeg decoders' CPU per stream (null where it cannot be read) */
@@ -70,7 +72,19 @@ interface Row {
   latP95: number;
 }
 
-type Health = { streamId: string; t: number; fpsAnalysed: number; fpsGlobal?: number; dropRatio: number };
+type Health = {
+  streamId: string;
+  t: number;
+  fpsAnalysed: number;
+  fpsGlobal?: number;
+  fpsFullFace?: number;
+  dropRatio: number;
+};
+
+/** Mean of one health field over the streams' last reports; `none` when no stream reported. */
+function meanHealth(late: Health[], field: (h: Health) => number, none = 0): number {
+  return late.length ? late.reduce((s, h) => s + field(h), 0) / late.length : none;
+}
 
 /**
  * Each stream's last stream.health: its counts are cumulative from the stream's start, so the last one covers the
@@ -142,14 +156,12 @@ async function runN(n: number): Promise<Row> {
     child1 = c;
   }
   const late = lastHealthPerStream(health);
-  const fps = late.length ? late.reduce((s, h) => s + h.fpsAnalysed, 0) / late.length : 0;
-  const globalFps = late.length ? late.reduce((s, h) => s + (h.fpsGlobal ?? 0), 0) / late.length : 0;
-  const drop = late.length ? late.reduce((s, h) => s + h.dropRatio, 0) / late.length : 1;
   return {
     n,
-    fps,
-    globalFps,
-    drop,
+    fps: meanHealth(late, (h) => h.fpsAnalysed),
+    globalFps: meanHealth(late, (h) => h.fpsGlobal ?? 0),
+    fullFaceFps: meanHealth(late, (h) => h.fpsFullFace ?? h.fpsAnalysed),
+    drop: meanHealth(late, (h) => h.dropRatio, 1),
     corePerStream: cpuMain / wall / n,
     decodeCorePerStream: child0 !== null && child1 !== null ? (child1 - child0) / wall / n : null,
     rssMbPerStream: Math.max(0, rss - rss0) / 1e6 / n,
@@ -214,8 +226,8 @@ async function runWhip(n: number): Promise<{ n: number; fps: number; drop: numbe
     await server.close();
   }
   const late = lastHealthPerStream(health);
-  const fps = late.length ? late.reduce((a, h) => a + h.fpsAnalysed, 0) / late.length : 0;
-  const drop = late.length ? late.reduce((a, h) => a + h.dropRatio, 0) / late.length : 1;
+  const fps = meanHealth(late, (h) => h.fpsAnalysed);
+  const drop = meanHealth(late, (h) => h.dropRatio, 1);
   return { n, fps, drop, latP95: percentile(lat, 95) };
 }
 const fake = whipCounts.length && chromiumAvailable() ? fakeDeviceFiles(clip, dir, Math.min(seconds, 20)) : undefined;
@@ -226,7 +238,7 @@ try {
     const r = await runN(n);
     rows.push(r);
     console.log(
-      `${n} stream(s), ${seconds} s: ${r.fps.toFixed(1)} fps analysed/stream (global branch ${r.globalFps.toFixed(1)}), drops ${(r.drop * 100).toFixed(1)} %, ` +
+      `${n} stream(s), ${seconds} s: ${r.fps.toFixed(1)} fps analysed/stream (global branch ${r.globalFps.toFixed(1)}, both expression nets ${r.fullFaceFps.toFixed(1)}), drops ${(r.drop * 100).toFixed(1)} %, ` +
         `${r.corePerStream.toFixed(2)} core/stream in-process + ${r.decodeCorePerStream?.toFixed(2) ?? '?'} decoding, RSS +${r.rssMbPerStream.toFixed(0)} MB/stream, ` +
         `loop p99 ${r.loopP99.toFixed(1)} ms, frame→face.frame p50 ${r.latP50.toFixed(1)} ms p95 ${r.latP95.toFixed(1)} ms`,
     );

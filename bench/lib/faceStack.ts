@@ -2,7 +2,8 @@
  * Face-stack timing shared by `npm run bench -- stack` and the models suite (its `measureFaceStack` hook):
  * milliseconds per face per frame, one thread, in detection mode (BlazeFace → mesh → crops → both expression nets)
  * and tracking mode (previous landmarks → mesh → crops → expression), on 640×480 frames made from the real photos
- * that ship with @vladmandic/face-api (one face, and four faces batched).
+ * that ship with @vladmandic/face-api (one face, and four faces batched); and tracking with half expression runs
+ * (one net per frame, alternating: the live gate's degraded face branch, pipeline/frameGate.ts).
  */
 import { join } from 'node:path';
 import sharp, { type Region } from 'sharp';
@@ -23,6 +24,8 @@ export interface StackTiming {
   faces: number;
   detect: number[];
   track: number[];
+  /** tracking with one expression net per frame, the two alternating */
+  trackHalf: number[];
 }
 
 /** Times both modes on one frame; samples are per face. */
@@ -38,7 +41,17 @@ export async function timeStack(stack: FaceStack, frame: RgbFrame, runs: number)
       prev = r.map((f) => f.mesh.landmarks);
     })
   ).map((t) => t / n);
-  return { faces: n, detect, track };
+  let held = first.map((f) => f.expression);
+  let k = 0;
+  const trackHalf = (
+    await timeRuns(runs, async () => {
+      const r = await stack.track(frame, prev, { net: k++ % 2 ? 'emotion' : 'faceExpression', held });
+      const kept = r.filter((f) => f !== null);
+      prev = kept.map((f) => f.mesh.landmarks);
+      held = kept.map((f) => f.expression);
+    })
+  ).map((t) => t / n);
+  return { faces: n, detect, track, trackHalf };
 }
 
 const fmt = (xs: number[]) => `median ${median(xs).toFixed(2)} ms, p95 ${percentile(xs, 95).toFixed(2)} ms`;
@@ -57,7 +70,8 @@ export async function measureFaceStack(
   const one = await timeStack(stack, single, runs);
   const many = await timeStack(stack, group, Math.ceil(runs / 2));
   console.log(
-    `face stack, 1 face in 640×480, per face per frame: detection ${fmt(one.detect)}; tracking ${fmt(one.track)}`,
+    `face stack, 1 face in 640×480, per face per frame: detection ${fmt(one.detect)}; tracking ${fmt(one.track)}; ` +
+      `tracking with half expression runs ${fmt(one.trackHalf)}`,
   );
   console.log(
     `face stack, ${many.faces} faces in 640×480, per face per frame: detection ${fmt(many.detect)}; tracking ${fmt(many.track)}`,
@@ -66,6 +80,7 @@ export async function measureFaceStack(
     stack_track_ms: median(one.track),
     stack_detect_ms: median(one.detect),
     stack_track_ms_p95: percentile(one.track, 95),
+    stack_track_half_ms: median(one.trackHalf),
     stack_detect_ms_p95: percentile(one.detect, 95),
     stack_track_ms_per_face_4: median(many.track),
     stack_detect_ms_per_face_4: median(many.detect),

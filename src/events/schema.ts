@@ -93,6 +93,11 @@ export const streamHealthSchema = z.object({
   fpsAnalysed: z.number().min(0),
   /** frames that also ran the global branch (body pose, scene motion) per second: below fpsAnalysed when degraded */
   fpsGlobal: z.number().min(0).optional(),
+  /**
+   * frames per second whose faces ran both expression nets: below fpsAnalysed when the face branch alternates its
+   * two nets under load (its last step before dropping frames)
+   */
+  fpsFullFace: z.number().min(0).optional(),
   framesDropped: z.number().int().min(0),
   dropRatio: prob,
   queueDepth: z.number().int().min(0),

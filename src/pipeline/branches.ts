@@ -31,6 +31,8 @@ export interface VisionResult {
   localTokens: { trackId: number; token: Float32Array }[];
   /** frame-level global token (pose, gaze, geometry, body, motion), or null when the global branch was skipped */
   globalToken: Float32Array | null;
+  /** the faces ran one expression net (VisionRequest.halfExpression) */
+  halfExpression?: boolean;
   /** the optional image encoder's embedding of the frame (with the global token; null without either) */
   imageEmbedding: Float32Array | null;
   /** mouth-opening activity per track, for active-speaker association */
@@ -52,6 +54,8 @@ export interface VisionRequest {
   rgb: Uint8Array;
   /** run the global branch (body pose, scene motion) on this frame */
   global: boolean;
+  /** run one of the two expression nets per face, alternating (the face branch's degraded mode, frameGate.ts) */
+  halfExpression?: boolean;
   /** current speech probability, so that mouth motion that follows speech is not taken for expression */
   speaking: number;
 }

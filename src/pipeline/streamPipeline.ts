@@ -103,7 +103,7 @@ export class StreamPipeline {
   private readonly waiting: VideoFrame[] = [];
   private lastFaceFrameT = Number.NEGATIVE_INFINITY;
   private nextHealthT: number | undefined;
-  private health = { in: 0, analysed: 0, global: 0, dropped: 0, firstT: Number.NaN };
+  private health = { in: 0, analysed: 0, global: 0, fullFace: 0, dropped: 0, firstT: Number.NaN };
   /** latest media time seen on either track */
   private lastT = 0;
   private ended = false;
@@ -261,7 +261,7 @@ export class StreamPipeline {
     // Files wait instead of degrading: their output must not depend on how fast this machine is.
     const decision = live
       ? this.gate.decide(frame.t, this.inflight)
-      : ({ take: true, global: true, level: 0 } as const);
+      : ({ take: true, global: true, level: 0, halfExpression: false } as const);
     if (!decision.take) {
       this.health.dropped++;
       countDropped(this.streamId, 'gate');
@@ -277,6 +277,7 @@ export class StreamPipeline {
       height: frame.height,
       rgb,
       global: decision.global,
+      halfExpression: decision.halfExpression,
       speaking: this.speakingAt(frame.t),
     };
     this.inflight++;
@@ -316,6 +317,7 @@ export class StreamPipeline {
     if (this.ended) return;
     this.health.analysed++;
     if (result.globalToken) this.health.global++;
+    if (!result.halfExpression) this.health.fullFace++;
     this.lastT = Math.max(this.lastT, result.t);
     metrics.framesAnalysed.inc({ stream: this.streamId });
     metrics.stageLatency.observe({ stage: 'vision' }, result.costMs / 1000);
@@ -349,6 +351,7 @@ export class StreamPipeline {
         fpsIn: round(total / span),
         fpsAnalysed: round(this.health.analysed / span),
         fpsGlobal: round(this.health.global / span),
+        fpsFullFace: round(this.health.fullFace / span),
         framesDropped: this.health.dropped,
         dropRatio: total ? round(this.health.dropped / total) : 0,
         queueDepth: live ? this.inflight : 0,

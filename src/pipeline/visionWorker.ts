@@ -86,6 +86,7 @@ serveWorker(
     const a = await analyzer.analyse({ width: req.width, height: req.height, rgb: req.rgb }, req.t, {
       global: req.global,
       speaking: req.speaking,
+      halfExpression: req.halfExpression ?? false,
     });
     const imageEmbedding = imageEncoder && a.globalToken ? await imageEncoder.embed(req) : null;
     const end = performance.now();
@@ -97,6 +98,7 @@ serveWorker(
       microexpressions: a.microexpressions.map((m) => ({ ...m, t: m.offset })),
       localTokens: a.faces.map((f) => ({ trackId: f.observation.trackId, token: f.localToken })),
       globalToken: a.globalToken,
+      halfExpression: req.halfExpression ?? false,
       // the scene embedding rides with the global branch (skipped with it when the machine is behind)
       imageEmbedding,
       mouthActivity: a.faces.map((f) => ({ trackId: f.observation.trackId, value: f.mouthActivity })),

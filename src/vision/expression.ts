@@ -142,6 +142,12 @@ function reorder(src: Float32Array, map: readonly number[]): Float32Array {
   return out;
 }
 
+/** A half run: which net runs, and each face's previous result (same order as the faces) for the other. */
+export interface HalfExpressionRun {
+  net: 'emotion' | 'faceExpression';
+  held: readonly (ExpressionResult | null | undefined)[];
+}
+
 /** Both nets over the faces of a frame (one batched run each). One instance per thread (reuses its buffers). */
 export class ExpressionNets {
   readonly options: ExpressionOptions;
@@ -160,37 +166,53 @@ export class ExpressionNets {
     return regionsFromMesh(lm, this.options);
   }
 
-  async run(frame: RgbFrame, faces: readonly FaceRegion[]): Promise<ExpressionResult[]> {
+  /**
+   * Both nets on every face, or with `half` only `half.net`, the other net's output taken from each face's previous
+   * result (the ensemble is recomputed from the fresh and the held output). Half runs are the face branch's last
+   * degradation step before frames are dropped (pipeline/frameGate.ts): alternating the nets keeps every frame's
+   * mesh, AUs and spotting and refreshes each net at half the rate. A face without a held result runs both.
+   */
+  async run(frame: RgbFrame, faces: readonly FaceRegion[], half?: HalfExpressionRun): Promise<ExpressionResult[]> {
     const n = faces.length;
     if (n === 0) return [];
+    const held = half && faces.every((_, i) => half.held[i]) ? (half.held as readonly ExpressionResult[]) : null;
+    const runEmotion = !held || half?.net === 'emotion';
+    const runFaceExpression = !held || half?.net === 'faceExpression';
     const E = EMOTION_INPUT;
     const F = FACE_EXPRESSION_INPUT;
-    if (this.grey.length !== n * E * E) this.grey = new Float32Array(n * E * E);
-    if (this.rgb.length !== n * F * F * 3) this.rgb = new Float32Array(n * F * F * 3);
+    if (runEmotion && this.grey.length !== n * E * E) this.grey = new Float32Array(n * E * E);
+    if (runFaceExpression && this.rgb.length !== n * F * F * 3) this.rgb = new Float32Array(n * F * F * 3);
     faces.forEach((r, i) => {
       // (luma/255 − 0.5)·2 = luma·2/255 − 1
-      warpAffine(
-        frame,
-        unitToCrop(r.emotion, E),
-        E,
-        E,
-        { grey: GREY_WEIGHTS, scale: 2 / 255, offset: -1 },
-        this.grey,
-        i * E * E,
-      );
-      warpAffine(frame, unitToCrop(r.faceExpression, F), F, F, {}, this.rgb, i * F * F * 3);
+      if (runEmotion)
+        warpAffine(
+          frame,
+          unitToCrop(r.emotion, E),
+          E,
+          E,
+          { grey: GREY_WEIGHTS, scale: 2 / 255, offset: -1 },
+          this.grey,
+          i * E * E,
+        );
+      if (runFaceExpression) warpAffine(frame, unitToCrop(r.faceExpression, F), F, F, {}, this.rgb, i * F * F * 3);
     });
     // one after the other: a stream's stage stays on one core
-    const re = await this.emotion.run({ [this.emotion.inputNames[0]]: f32(this.grey, [n, E, E, 1]) });
-    const rf = await this.faceExpression.run({ [this.faceExpression.inputNames[0]]: f32(this.rgb, [n, F, F, 3]) });
-    const split = (res: typeof re, map: readonly number[], i: number): NetOutput => ({
+    const re = runEmotion
+      ? await this.emotion.run({ [this.emotion.inputNames[0]]: f32(this.grey, [n, E, E, 1]) })
+      : null;
+    const rf = runFaceExpression
+      ? await this.faceExpression.run({ [this.faceExpression.inputNames[0]]: f32(this.rgb, [n, F, F, 3]) })
+      : null;
+    const split = (res: NonNullable<typeof re>, map: readonly number[], i: number): NetOutput => ({
       probs: reorder(outputOf(res, 'probs').subarray(i * 7, i * 7 + 7), map),
       logits: reorder(outputOf(res, 'logits').subarray(i * 7, i * 7 + 7), map),
       embedding: outputOf(res, 'embedding').slice(i * EMBEDDING, (i + 1) * EMBEDDING),
     });
     return faces.map((_, i) => {
-      const emotion = split(re, EMOTION_CLASS_MAP, i);
-      const faceExpression = split(rf, FACE_EXPRESSION_CLASS_MAP, i);
+      const emotion = re ? split(re, EMOTION_CLASS_MAP, i) : (held as readonly ExpressionResult[])[i].emotion;
+      const faceExpression = rf
+        ? split(rf, FACE_EXPRESSION_CLASS_MAP, i)
+        : (held as readonly ExpressionResult[])[i].faceExpression;
       const probs = ensemble(emotion.probs, faceExpression.probs, this.options.ensemble);
       return { emotion, faceExpression, probs, top: topClass(probs) };
     });

@@ -9,7 +9,12 @@
 import { z } from 'zod';
 import type { OrtSessionCache } from '../model/ortSession.ts';
 import { BlazeFaceDetector, type Box, blazeFaceOptionsSchema, type FaceDetection } from './blazeFace.ts';
-import { ExpressionNets, type ExpressionResult, expressionOptionsSchema } from './expression.ts';
+import {
+  ExpressionNets,
+  type ExpressionResult,
+  expressionOptionsSchema,
+  type HalfExpressionRun,
+} from './expression.ts';
 import { FaceMesh, type FaceMeshResult, faceMeshOptionsSchema, MESH_POINTS } from './faceMesh.ts';
 import { type RgbFrame, withPinnedFrame } from './imageOps.ts';
 import { IrisLandmarks, type IrisResult, irisOptionsSchema } from './iris.ts';
@@ -105,13 +110,19 @@ export class FaceStack {
 
   /**
    * Tracking mode: one result per previous mesh, in the same order; null where the mesh no longer finds a face
-   * (the caller should re-detect).
+   * (the caller should re-detect). With `half`, only one expression net runs (ExpressionNets.run), its `held` results
+   * in the order of `previous`.
    */
-  async track(frame: RgbFrame, previous: readonly Float32Array[]): Promise<(StackFace | null)[]> {
+  async track(
+    frame: RgbFrame,
+    previous: readonly Float32Array[],
+    half?: HalfExpressionRun,
+  ): Promise<(StackFace | null)[]> {
     return withPinnedFrame(frame, async () => {
       const meshes = await this.mesh.track(frame, previous);
       const kept = meshes.flatMap((m) => (m ? [{ mesh: m }] : []));
-      const done = await this.finish(frame, kept);
+      const keptHalf = half && { net: half.net, held: half.held.filter((_, i) => meshes[i]) };
+      const done = await this.finish(frame, kept, keptHalf);
       let j = 0;
       return meshes.map((m) => (m ? done[j++] : null));
     });
@@ -126,11 +137,13 @@ export class FaceStack {
   private async finish(
     frame: RgbFrame,
     faces: readonly { mesh: FaceMeshResult; detection?: FaceDetection }[],
+    half?: HalfExpressionRun,
   ): Promise<StackFace[]> {
     const lms = faces.map((f) => f.mesh.landmarks);
     const expr = await this.expression.run(
       frame,
       lms.map((lm) => this.expression.regionsFromMesh(lm)),
+      half,
     );
     const iris = this.iris ? await this.iris.run(frame, lms) : null;
     return faces.map((f, i) => ({

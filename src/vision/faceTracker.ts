@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import type { Box } from './blazeFace.ts';
+import type { ExpressionResult } from './expression.ts';
 import { cosineSimilarity, type FaceDescriptor } from './faceDescriptor.ts';
 import type { FaceStack, StackFace } from './faceStack.ts';
 import type { RgbFrame } from './imageOps.ts';
@@ -67,6 +68,8 @@ interface Track {
   box: Box;
   lastSeen: number;
   descriptor: Float32Array | null;
+  /** the last expression result, held for half runs (`process`'s `halfExpression`) */
+  expression: ExpressionResult;
 }
 
 /** two followed meshes overlapping this much are one face */
@@ -99,7 +102,11 @@ export class FaceTracker {
     return this.tracks.map((t) => t.id);
   }
 
-  async process(frame: RgbFrame, t: number): Promise<TrackerStep> {
+  /**
+   * `halfExpression`: followed faces run one expression net per frame, the two nets alternating frame by frame, the
+   * other net's output held from the face's previous frame (ExpressionNets.run). New faces run both.
+   */
+  async process(frame: RgbFrame, t: number, halfExpression = false): Promise<TrackerStep> {
     const o = this.opts;
     const detectNow =
       this.tracks.length === 0
@@ -112,6 +119,12 @@ export class FaceTracker {
       const res = await this.stack.track(
         frame,
         this.tracks.map((tr) => tr.landmarks),
+        halfExpression
+          ? {
+              net: this.frameNo % 2 ? 'emotion' : 'faceExpression',
+              held: this.tracks.map((tr) => tr.expression),
+            }
+          : undefined,
       );
       res.forEach((r, j) => {
         if (!r || r.score < o.minScore) return;
@@ -166,6 +179,7 @@ export class FaceTracker {
           box: d.box,
           lastSeen: t,
           descriptor: descs?.[i] ?? null,
+          expression: d.expression,
         };
         this.tracks.push(tr);
         out.push({ trackId: tr.id, face: d, detected: true });
@@ -184,6 +198,7 @@ export class FaceTracker {
     tr.landmarks = f.mesh.landmarks;
     tr.box = f.box;
     tr.lastSeen = t;
+    tr.expression = f.expression;
     if (desc) tr.descriptor = desc;
   }
 

@@ -175,13 +175,18 @@ export class FrameAnalyzer {
     );
   }
 
-  async analyse(frame: RgbFrame, t: number, opts: { global: boolean; speaking: number }): Promise<FrameAnalysis> {
+  /** `halfExpression`: the face branch's degraded mode under load (FaceTracker.process). */
+  async analyse(
+    frame: RgbFrame,
+    t: number,
+    opts: { global: boolean; speaking: number; halfExpression?: boolean },
+  ): Promise<FrameAnalysis> {
     // the frame's pixels stay put until analyse() returns: its crops (detector, mesh, expression, descriptor, eyes,
     // body, aligned grey) share one copy in the warp kernel's memory
     return withPinnedFrame(frame, async () => {
       const microexpressions: MicroExpressionRecord[] = [];
       const emit = (r: MicroExpressionRecord) => microexpressions.push(r);
-      const step = await this.tracker.process(frame, t);
+      const step = await this.tracker.process(frame, t, opts.halfExpression ?? false);
       for (const id of step.ended) this.endTrack(id, emit);
       const faces = step.faces.map(({ face, trackId }) => this.describe(frame, face, trackId, t, opts.speaking, emit));
       const globalToken = opts.global ? await this.globalToken(frame, faces, step.detectorRan) : null;

@@ -7,7 +7,7 @@ describe('FrameGate', () => {
     const g = new FrameGate();
     for (let i = 0; i < 60; i++) {
       const d = g.decide(i / 30, 0);
-      assert.deepEqual(d, { take: true, global: true, level: 0 });
+      assert.deepEqual(d, { take: true, global: true, level: 0, halfExpression: false });
       g.report(0.005);
     }
     assert.equal(g.dropped, 0);
@@ -111,5 +111,68 @@ describe('FrameGate', () => {
     assert.equal(g.decide(8 / 30, 2).take, false, '10 analysed: back to maxInflight');
     assert.equal(g.decide(9 / 30, 1).take, true);
     assert.deepEqual([g.taken, g.dropped], [8, 2]);
+  });
+
+  it('halves the expression nets only once the global branch is off and frames queue, and restores them first', () => {
+    const g = new FrameGate();
+    // 75 % load (level 1), every other frame arriving with the previous one still in flight: the global branch goes
+    // first, the face branch keeps both nets
+    for (let i = 0; i < 60; i++) {
+      assert.equal(g.decide(i / 30, i % 2).halfExpression, false, `frame ${i}`);
+      g.report(0.025);
+    }
+    assert.equal(g.degradation, 1);
+    // 120 % load: global off (level 2), then half runs, since 50 % of the frames queue behind their predecessor
+    let firstHalf = -1;
+    let firstOff = -1;
+    for (let i = 60; i < 120; i++) {
+      const d = g.decide(i / 30, i % 2);
+      if (d.halfExpression && firstHalf < 0) firstHalf = i;
+      if (d.halfExpression) assert.equal(d.global, false, 'never half with the global branch on');
+      g.report(0.04);
+      if ((g.degradation as number) === 2 && firstOff < 0) firstOff = i + 1;
+    }
+    assert.equal(g.degradation, 2);
+    assert.equal(g.halfExpression, true);
+    // the window's mean cost passes 95 % of the interval after ~12 frames of 40 ms
+    assert.ok(firstOff > 65 && firstOff < 80, `global branch off from frame ${firstOff}`);
+    assert.equal(firstHalf, firstOff, 'half runs from the frame the global branch stops');
+    // 55 % load, still 1 frame in 5 queued: stays half
+    for (let i = 120; i < 180; i++) {
+      g.decide(i / 30, i % 5 === 0 ? 1 : 0);
+      g.report(0.018);
+    }
+    assert.equal(g.halfExpression, true, 'queued frames keep it');
+    // the queue empties and the load falls: both nets come back after a calm window (30 reports), while the
+    // global branch is still off
+    const back: number[] = [];
+    for (let i = 180; i < 240; i++) {
+      const d = g.decide(i / 30, 0);
+      g.report(0.018);
+      if (!g.halfExpression && back.length === 0) back.push(i);
+      if (!d.halfExpression) assert.equal(d.global, false, `frame ${i}: nets return before the global branch`);
+      if (back.length) break;
+    }
+    assert.ok(back[0] >= 180 + 30 && back[0] < 180 + 30 + 31, `both nets back at frame ${back[0]}`);
+    assert.equal(g.degradation, 2);
+    for (let i = 240; i < 300; i++) {
+      g.decide(i / 30, 0);
+      g.report(0.01);
+    }
+    assert.deepEqual([g.degradation, g.halfExpression], [0, false]);
+    assert.equal(g.dropped, 0);
+  });
+
+  it('a dropped frame turns the global branch off and halves the expression nets at once', () => {
+    const g = new FrameGate({ maxInflight: 2, startupInflight: 2, window: 30 });
+    for (let i = 0; i < 30; i++) {
+      g.decide(i / 30, 0);
+      g.report(0.01);
+    }
+    assert.deepEqual([g.degradation, g.halfExpression], [0, false]);
+    assert.deepEqual(g.decide(1, 2), { take: false, global: false, level: 3, halfExpression: false });
+    g.report(0.01);
+    const d = g.decide(31 / 30, 0);
+    assert.deepEqual(d, { take: true, global: false, level: 2, halfExpression: true });
   });
 });

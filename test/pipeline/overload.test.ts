@@ -135,6 +135,11 @@ describe('overload: 8 real-time streams on 2 cores', { skip: !espeakAvailable() 
     for (const h of healths) assert.ok(h.fpsGlobal !== undefined && h.fpsGlobal <= h.fpsAnalysed, JSON.stringify(h));
     const thinned = healths.filter((h) => (h.fpsGlobal ?? 0) < 0.9 * h.fpsAnalysed);
     assert.ok(thinned.length > 0, 'the global branch ran on fewer frames than the faces under overload');
+    // next the faces run one expression net per frame: fewer frames ran both nets than were analysed
+    for (const h of healths)
+      assert.ok(h.fpsFullFace !== undefined && h.fpsFullFace <= h.fpsAnalysed, JSON.stringify(h));
+    const halved = healths.filter((h) => (h.fpsFullFace ?? 0) < 0.9 * h.fpsAnalysed);
+    assert.ok(halved.length > 0, 'the expression nets alternated under overload');
   });
 
   it('memory stays bounded and the event loop responsive', () => {

@@ -66,6 +66,63 @@ test('panning across a group photo keeps every trackId stable', async () => {
   }
 });
 
+test('halfExpression: same tracks and meshes, one net fresh per frame (alternating), the other held from the frame before', async () => {
+  const file = join(packageRoot('@vladmandic/face-api'), 'demo', 'sample6.jpg');
+  const { data, info } = await sharp(file)
+    .removeAlpha()
+    .resize({ width: 880 })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const full = new FaceTracker(stack, { detectEvery: 8 });
+  const half = new FaceTracker(stack, { detectEvery: 8 });
+  const prev = new Map<number, StackFace>();
+  let freshEmotion = 0;
+  let freshFaceExpression = 0;
+  for (let k = 0; k < 12; k++) {
+    const { data: crop } = await sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } })
+      .extract({ left: 6 * k, top: 0, width: 800, height: Math.min(600, info.height) })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const frame: RgbFrame = { width: 800, height: Math.min(600, info.height), rgb: new Uint8Array(crop) };
+    const a = await full.process(frame, k / 30);
+    const b = await half.process(frame, k / 30, true);
+    assert.deepEqual(
+      b.faces.map((f) => f.trackId),
+      a.faces.map((f) => f.trackId),
+    );
+    assert.ok(a.faces.length >= 2, `frame ${k}: ${a.faces.length} faces`);
+    b.faces.forEach((f, i) => {
+      const ref = a.faces[i].face;
+      assert.deepEqual(f.face.mesh.landmarks, ref.mesh.landmarks, 'the mesh does not depend on the expression nets');
+      const e = f.face.expression;
+      const p = prev.get(f.trackId)?.expression;
+      const same = (x: Float32Array, y: Float32Array) => x.every((v, j) => Math.abs(v - y[j]) < 1e-6);
+      if (!f.detected && p) {
+        // exactly one net ran on this frame: its output is the full tracker's, the other is the previous frame's
+        const emotionFresh = e.emotion !== p.emotion;
+        assert.notEqual(emotionFresh, e.faceExpression !== p.faceExpression, `frame ${k}: one net per frame`);
+        if (emotionFresh) {
+          freshEmotion++;
+          assert.ok(same(e.emotion.probs, ref.expression.emotion.probs));
+        } else {
+          freshFaceExpression++;
+          assert.ok(same(e.faceExpression.probs, ref.expression.faceExpression.probs));
+        }
+        for (let j = 0; j < 7; j++)
+          assert.ok(Math.abs(e.probs[j] - (e.emotion.probs[j] + e.faceExpression.probs[j]) / 2) < 1e-6, 'ensemble');
+      } else {
+        assert.ok(same(e.probs, ref.expression.probs), `frame ${k}: a new face runs both nets`);
+      }
+      prev.set(f.trackId, f.face);
+    });
+  }
+  // 11 tracked frames per face, the nets alternating
+  assert.ok(
+    freshEmotion >= 10 && Math.abs(freshEmotion - freshFaceExpression) <= 4,
+    `${freshEmotion} / ${freshFaceExpression}`,
+  );
+});
+
 test('no_face.mp4 gives no track', { skip: skipWithoutMedia('faces/no_face.mp4') }, async () => {
   const frames = await decodeClip(mediaPath('faces/no_face.mp4') as string, 480, 270, { maxS: 2 });
   const tracker = new FaceTracker(stack);
