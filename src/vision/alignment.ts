@@ -77,6 +77,16 @@ export function similarityTransform(src: readonly Point2[], dst: readonly Point2
   return { a: c, b: -s, c: dx - (c * sx - s * sy), d: s, e: c, f: dy - (s * sx + c * sy) };
 }
 
+/**
+ * Frame → crop affine fitted on the eye centres and the nose tip only (CANONICAL_5's first three points), for crops
+ * compared over time (appearance spotting, regionMotion.ts): the mouth corners of the 5-point fit move with speech and
+ * smiles, and with them the whole crop, so every region's appearance changed whenever the mouth did.
+ */
+export function rigidAlignmentAffine(lm: Float32Array, size: number): Affine {
+  const dst = CANONICAL_5.slice(0, 3).map(([x, y]) => [x * size, y * size] as Point2);
+  return similarityTransform(fivePoints(lm).slice(0, 3), dst);
+}
+
 /** Frame → crop affine for an aligned `size`×`size` crop (feed to imageOps.warpAffine with inverse as it expects). */
 export function alignmentAffine(lm: Float32Array, size: number): Affine {
   const dst = CANONICAL_5.map(([x, y]) => [x * size, y * size] as Point2);

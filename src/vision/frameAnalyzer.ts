@@ -8,7 +8,7 @@
  */
 import type { AuIntensities, Face } from '../events/schema.ts';
 import { ActionUnitEstimator, auRecord } from './actionUnits.ts';
-import { ALIGNED_GREY, alignmentAffine } from './alignment.ts';
+import { ALIGNED_GREY, rigidAlignmentAffine } from './alignment.ts';
 import type { Box } from './blazeFace.ts';
 import type { FaceDescriptor } from './faceDescriptor.ts';
 import { MESH } from './faceMesh.ts';
@@ -39,11 +39,13 @@ export interface FrameAnalyzerOptions {
   /** IoU needed to keep a trackId when a detection replaces a tracked face */
   matchIou: number;
   /**
-   * feed each region's appearance change on the aligned 64² grey crop to the spotter next to the AUs
-   * (regionMotion.ts appearanceLevel; ~0.05 ms per face for the warp). Off by default: on, the real talking heads
-   * gave 1 event (a 1 s brow-only change on talking/1.mp4, 0 without) and test/vision/splicedSpotting.test.ts lost
-   * its spliced MEAD micro/macro insertions — the slow appearance reference needs work (rest-gated learning was not
-   * enough) before it helps on real video.
+   * feed each region's appearance change on an aligned 64² grey crop to the spotter next to the AUs (regionMotion.ts
+   * appearanceLevel; the spotter gives it its own threshold). On by default: on bench/spotting (speech known) F1
+   * 0.909 → 0.957 and onset error 32 → 4 ms (part of it from maxHeadSpeed 100, which came with it), the talking heads
+   * and the still clips of test/vision/frameAnalyzer.test.ts stay at 0 events. With no speech known at all (the
+   * bench's silent_* run) it spots more spurious articulation (silent F1 0.818 → 0.609): appearance keeps mouth
+   * events alive into neighbouring motion. The crop is fitted on eyes and nose only (alignment.rigidAlignmentAffine),
+   * and an open event holds its reference still. ~0.05 ms per face for the warp.
    */
   appearanceSpotting: boolean;
   /**
@@ -61,7 +63,7 @@ export const defaultFrameAnalyzerOptions: FrameAnalyzerOptions = {
   maxMissingS: 0.5,
   bodyEvery: 15,
   matchIou: 0.3,
-  appearanceSpotting: false,
+  appearanceSpotting: true,
   schedulePhase: 0,
 };
 
@@ -240,10 +242,12 @@ export class FrameAnalyzer {
     const round = (x: number) => Math.round(x * 10) / 10;
     const headPose = { yaw: round(pose.yaw), pitch: round(pose.pitch), roll: round(pose.roll) };
     if (track.grey) {
-      const toCrop = alignmentAffine(lm, ALIGNED_GREY);
+      const toCrop = rigidAlignmentAffine(lm, ALIGNED_GREY);
       warpAffine(frame, invertAffine(toCrop), ALIGNED_GREY, ALIGNED_GREY, { grey: GREY_WEIGHTS }, track.grey);
     }
-    const motion = track.regions.update(t, auFrame.normMesh, track.grey ?? undefined, ALIGNED_GREY);
+    // an open event holds the appearance reference still, so it does not absorb the expression it measures
+    const hold = this.spotter.inEvent(trackId);
+    const motion = track.regions.update(t, auFrame.normMesh, track.grey ?? undefined, ALIGNED_GREY, hold);
     const { origin, iod: iodPx } = auFrame.faceFrame;
     let faceSpeed = 0;
     const p = track.prev;

@@ -1,20 +1,26 @@
 /**
- * Micro-expression spotting per track at the source frame rate. Signal: per region, the strongest baseline-relative
- * AU intensity of that region (actionUnits.ts; already pose-normalised), or the region's appearance change on the
- * aligned crop (regionMotion.ts appearanceLevel) when the caller gives it and it is stronger: the crop shows what the
- * mesh smooths over (furrows, folds, lid texture), so a change seen only in appearance is spotted too. Threshold per region adapts: running median
- * + k·MAD (scaled to σ) of the region's recent signal outside events, never below `minThreshold`. An event opens when
- * a region crosses its threshold and closes when every region is back under `release`·threshold; onset is the last
- * frame under the release level before the rise, offset the first one after, apex the frame of peak excess.
+ * Micro-expression spotting per track at the source frame rate. Two channels per region: the strongest
+ * baseline-relative AU intensity of the region (actionUnits.ts; already pose-normalised), and, when the caller gives
+ * it, the region's appearance change on the aligned crop (regionMotion.ts appearanceLevel): the crop shows what the
+ * mesh smooths over (furrows, folds, lid texture) and has no smoothing lag. Each channel has its own adaptive threshold
+ * per region — running median + k·MAD (scaled to σ) of its recent signal outside events, never below its floor — and
+ * the two meet in threshold units (`level`): one max() under one threshold let the noisier appearance signal (never at
+ * rest at 0) raise the bar over the AU events and keep events open long after them (turned on that way, the MEAD
+ * splices of test/vision/splicedSpotting.test.ts were lost and a talking head gave a 1 s brow event).
+ * An event opens when a channel crosses its threshold in some region and lasts while one of the channel-regions that
+ * crossed stays over `release`; onset is the frame before the crossing (the smoothed mesh lags by about a frame), or
+ * the crossing frame itself when appearance crossed there straight from rest; offset the first frame after; apex the
+ * frame of peak level.
  * Rejected: blinks (eyes-only events with AU45 closure), rigid head motion (rotation speed over `maxHeadSpeed` during
  * the event, or every region's landmark motion high at once), global motion (the face moving or scaling in the image
  * faster than `maxFaceSpeed`: camera pans and zooms, fast head moves, where the mesh deforms without the face doing
- * so), talking (mouth/jaw-only events while speaking or within `speechHangS` after), single-frame spikes (fewer than `minFramesAbove` frames over
+ * so), talking (events whose AUs are mouth/jaw-only while speaking or within `speechHangS` after: articulation
+ * changes the crop's appearance around the mouth too, so appearance alone cannot tell speech from expression then), single-frame spikes (fewer than `minFramesAbove` frames over
  * the threshold: decoded video makes one-frame mesh jumps at keyframes), weak events (apex under `minIntensity`: the
  * adaptive threshold of a very still face can sit near the floor, where mesh noise crosses it; and an apex that rises
  * less than `minIntensity` above the level at the onset: an expression the face held from the track's first frame —
  * a posed clip, someone joining with a smile, read against the population prior — has no onset, only jitter on a
- * plateau), and anything in a
+ * plateau; an event no AU carries needs `appearanceMinRise` instead), and anything in a
  * track's first `warmupS` (the threshold and the AU baseline have no history yet; a new track's mesh also settles
  * over its first frames).
  * Micro: 40–500 ms; macro: ≥ 500 ms (up to `maxEventS`, then closed there).
@@ -31,10 +37,10 @@ import {
 import type { Emit, Stage } from '../pipeline/stage.ts';
 import { AU_INDEX } from './actionUnits.ts';
 import type { HeadPose } from './headPose.ts';
-import type { RegionValues } from './regionMotion.ts';
+import { APPEARANCE_FULL_SCALE, type RegionValues } from './regionMotion.ts';
 
 export const spotterOptionsSchema = z.object({
-  /** k of median + k·MAD */
+  /** k of median + k·MAD (both channels) */
   k: z.number().positive().default(4),
   /** floor of the threshold (AU intensity units) */
   minThreshold: z.number().min(0).max(1).default(0.2),
@@ -52,9 +58,12 @@ export const spotterOptionsSchema = z.object({
    * motion. On bench/spotting (MEAD expressions spliced into a talking face): 60 rejected 7 of 12 inserted
    * expressions (the rigid fit still moves ~2°/frame at 25 fps while a face talks or changes expression); 90 keeps
    * 10 of 12 and the real talking heads of test/vision/frameAnalyzer.test.ts at 0 events; 120 keeps 11 but lets a
-   * 3.5 s talking event through on talking/1.mp4.
+   * 3.5 s talking event through on talking/1.mp4. 100 since appearance spotting: an appearance-led event starts on
+   * the splice's first frame, where the fearful apex face's 7° pose difference moves the mesh at 96°/s (that micro was
+   * lost at 90); 100 also finds the disgusted macro (11 of 12 found) and keeps the talking heads at 0; 110 let a 2.4 s
+   * event through on talking/1.mp4.
    */
-  maxHeadSpeed: z.number().positive().default(90),
+  maxHeadSpeed: z.number().positive().default(100),
   /** landmark speed (IOD/s) over which a region counts as moving, for the all-regions-together test */
   rigidRegionSpeed: z.number().positive().default(1.5),
   /** AU45 intensity that marks an eyes-only event as a blink */
@@ -63,7 +72,10 @@ export const spotterOptionsSchema = z.object({
   speakingMin: z.number().min(0).max(1).default(0.5),
   /** AUs at least this strong at the apex are reported */
   auMin: z.number().min(0).max(1).default(0.2),
-  /** an event's strongest region must reach this AU intensity at the apex */
+  /**
+   * an event carried by AUs: its strongest region must reach this AU intensity at the apex, and rise this much from
+   * the onset (AU intensity units; appearance-only events have `appearanceMinRise` instead)
+   */
   minIntensity: z.number().min(0).max(1).default(0.3),
   /** frames a region must stay over its threshold (1 = single-frame spikes count) */
   minFramesAbove: z.number().int().positive().default(2),
@@ -74,6 +86,20 @@ export const spotterOptionsSchema = z.object({
    * the mouth closing at a speech end read as a micro-expression)
    */
   speechHangS: z.number().min(0).default(0.3),
+  /**
+   * floor of the appearance channel's threshold (appearance level: mean |cell − reference| per region, fraction of the
+   * grey range, regionMotion.ts). 0.012 ≈ 3 grey levels: a still face's compression noise peaked at 2.6 levels in any
+   * region (the panned photo and the generated face clip of test/vision/frameAnalyzer.test.ts, medians 0.4–0.7), so a
+   * very still face's MAD cannot pull the threshold into its noise; the spliced expressions peak at 4–22 levels.
+   */
+  appearanceMinThreshold: z.number().min(0).max(1).default(0.012),
+  /**
+   * an event no AU carries (appearance alone) must rise this much in appearance from its onset to its apex, fraction of
+   * the grey range — the appearance counterpart of `minIntensity`, which such an event cannot meet. 0.015 ≈ 4 grey
+   * levels over a region: over the threshold floor's 3 (still-face noise), under the ~7 levels of furrows darkening a
+   * third of the brow box by 20–40 levels (the synthetic test; 0.02 rejected it, its onset frame already 1/4 in)
+   */
+  appearanceMinRise: z.number().min(0).max(1).default(0.015),
   /** seconds after a track's first frame during which nothing is spotted */
   warmupS: z.number().min(0).default(0.5),
 });
@@ -125,24 +151,30 @@ export interface MicroExpressionRecord {
 
 interface Sample {
   t: number;
-  sig: Float32Array; // per region
+  /** per region: strongest AU of the region, appearance level (NaN without crops) */
+  sig: Float32Array;
+  app: Float32Array;
   au: Float32Array;
   expr: ExpressionClass;
 }
 
 interface OpenEvent {
   onset: number;
-  /** each region's signal at the onset frame (the level the rise starts from) */
-  onsetSig: Float32Array;
+  /** the onset frame (the levels the rise starts from) */
+  onsetS: Sample | null;
   apex: Sample;
   apexScore: number;
   regions: Set<FaceRegion>;
+  /** channel-regions (c·NR + r) that crossed their threshold in this event: it lasts while one is over release */
+  carriers: Set<number>;
   maxHeadSpeed: number;
   rigid: boolean;
   speakSum: number;
   frames: number;
   maxAu45: number;
   maxFaceSpeed: number;
+  /** regions whose AU signal crossed its own threshold */
+  auRegions: Set<FaceRegion>;
   /** longest run of consecutive frames with some region over its threshold */
   aboveRun: number;
   run: number;
@@ -150,36 +182,34 @@ interface OpenEvent {
 
 const NR = FACE_REGIONS.length;
 
-class TrackSpotter {
+/** Rest history of one channel (per region) and its adaptive threshold: median + k·MAD (σ-scaled), never below a floor. */
+class Channel {
   private readonly hist: Float32Array[];
-  private histN = 0;
-  private histHead = 0;
-  private readonly cap: number;
-  private readonly thr = new Float32Array(NR).fill(0);
-  private last: Sample | null = null;
-  private lastPose: { t: number; p: HeadPose } | null = null;
-  private ev: OpenEvent | null = null;
-  private firstT: number | null = null;
-  private lastSpeechT = Number.NEGATIVE_INFINITY;
-  private readonly scratch: Float32Array;
+  private readonly n = new Int32Array(NR);
+  private readonly head = new Int32Array(NR);
+  readonly thr = new Float32Array(NR);
+  /** rest median per region */
+  readonly med = new Float32Array(NR);
 
   constructor(
-    readonly trackId: number,
-    private readonly o: SpotterOptions,
+    private readonly cap: number,
+    private readonly k: number,
+    private readonly floor: number,
+    private readonly scratch: Float32Array,
   ) {
-    this.cap = Math.max(8, Math.round(o.windowS * 30));
-    this.hist = FACE_REGIONS.map(() => new Float32Array(this.cap));
-    this.scratch = new Float32Array(this.cap);
-    this.updateThresholds();
+    this.hist = FACE_REGIONS.map(() => new Float32Array(cap));
+    this.thr.fill(floor);
   }
 
-  private updateThresholds(): void {
-    const n = this.histN;
+  /** one rest frame; NaN = no value for that region on this frame */
+  learn(sig: Float32Array): void {
     for (let r = 0; r < NR; r++) {
-      if (n < 5) {
-        this.thr[r] = this.o.minThreshold;
-        continue;
-      }
+      if (Number.isNaN(sig[r])) continue;
+      this.hist[r][this.head[r]] = sig[r];
+      this.head[r] = (this.head[r] + 1) % this.cap;
+      this.n[r] = Math.min(this.n[r] + 1, this.cap);
+      const n = this.n[r];
+      if (n < 5) continue;
       const s = this.scratch.subarray(0, n);
       s.set(this.hist[r].subarray(0, n));
       s.sort();
@@ -187,19 +217,65 @@ class TrackSpotter {
       for (let i = 0; i < n; i++) s[i] = Math.abs(s[i] - med);
       s.sort();
       const mad = 1.4826 * s[n >> 1];
-      this.thr[r] = Math.max(this.o.minThreshold, med + this.o.k * mad);
+      this.med[r] = med;
+      this.thr[r] = Math.max(this.floor, med + this.k * mad);
     }
+  }
+
+  reset(): void {
+    this.n.fill(0);
+    this.head.fill(0);
+    this.thr.fill(this.floor);
+    this.med.fill(0);
+  }
+}
+
+class TrackSpotter {
+  private readonly auCh: Channel;
+  private readonly appCh: Channel;
+  private last: Sample | null = null;
+  private lastPose: { t: number; p: HeadPose } | null = null;
+  private ev: OpenEvent | null = null;
+  private firstT: number | null = null;
+  private lastSpeechT = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly trackId: number,
+    private readonly o: SpotterOptions,
+  ) {
+    const cap = Math.max(8, Math.round(o.windowS * 30));
+    const scratch = new Float32Array(cap);
+    this.auCh = new Channel(cap, o.k, o.minThreshold, scratch);
+    this.appCh = new Channel(cap, o.k, o.appearanceMinThreshold, scratch);
+  }
+
+  /**
+   * Level of channel `c` (0 AU, 1 appearance) in region r, in units of that channel's own threshold: 1 at the
+   * threshold. AU intensities are baseline-relative (rest ≈ 0), so the AU level is intensity / threshold. The
+   * appearance level never rests at 0 (alignment jitter, compression, speech), so its level is the excess over its
+   * rest median: (x − median) / (threshold − median), and `release` means halfway from rest to the threshold rather
+   * than a fraction of a value that sits mostly at rest. NaN without crops.
+   */
+  private level(s: Sample, c: number, r: number): number {
+    if (c === 0) return s.sig[r] / this.auCh.thr[r];
+    const m = this.appCh.med[r];
+    return (s.app[r] - m) / (this.appCh.thr[r] - m);
   }
 
   push(f: SpotterFrame, emit: Emit<MicroExpressionRecord>): void {
     const o = this.o;
+    let speaking = f.speaking ?? 0;
+    if (speaking >= o.speakingMin) this.lastSpeechT = f.t;
+    else if (f.t - this.lastSpeechT <= o.speechHangS) speaking = 1;
     const sig = new Float32Array(NR);
+    const app = new Float32Array(NR).fill(Number.NaN);
     FACE_REGIONS.forEach((r, i) => {
       let m = 0;
       for (const a of REGION_AUS[r]) m = Math.max(m, f.au[AU_INDEX[a]] ?? 0);
-      sig[i] = Math.max(m, f.appearance?.[r] ?? 0);
+      sig[i] = m;
+      if (f.appearance) app[i] = f.appearance[r];
     });
-    const s: Sample = { t: f.t, sig, au: Float32Array.from(f.au), expr: topClass(f.expression) };
+    const s: Sample = { t: f.t, sig, app, au: Float32Array.from(f.au), expr: topClass(f.expression) };
     let headSpeed = f.headSpeed ?? 0;
     if (f.headPose && f.headSpeed === undefined) {
       if (this.lastPose && f.t > this.lastPose.t) {
@@ -216,26 +292,43 @@ class TrackSpotter {
     }
     const rigid = f.regionMotion ? FACE_REGIONS.every((r) => (f.regionMotion?.[r] ?? 0) > o.rigidRegionSpeed) : false;
 
+    // channel-region levels (index c·NR + r); NaN (no crops) compares false everywhere
+    const u = new Float32Array(2 * NR);
     let above = false;
-    let active = false;
     let score = 0;
-    for (let r = 0; r < NR; r++) {
-      if (sig[r] > this.thr[r]) above = true;
-      if (sig[r] > this.thr[r] * o.release) active = true;
-      score = Math.max(score, sig[r] - this.thr[r] * o.release);
-    }
+    for (let c = 0; c < 2; c++)
+      for (let r = 0; r < NR; r++) {
+        const v = this.level(s, c, r);
+        u[c * NR + r] = v;
+        if (v > 1) above = true;
+        if (v - o.release > score) score = v - o.release;
+      }
 
     this.firstT ??= f.t;
-    let speaking = f.speaking ?? 0;
-    if (speaking >= o.speakingMin) this.lastSpeechT = f.t;
-    else if (f.t - this.lastSpeechT <= o.speechHangS) speaking = 1;
-    if (!this.ev && above && f.t - this.firstT >= o.warmupS) {
+    const prev = this.last;
+    let ev = this.ev;
+    // an event lasts while a channel-region that crossed its threshold in it stays over release: another region or
+    // channel rising as it fades starts the next event (on the MEAD splices with no speech known, a mouth movement
+    // ending on the frame before a spliced expression and appearance rising on it were one 0.5–1.8 s event)
+    if (ev && ![...ev.carriers].some((k) => u[k] > o.release)) {
+      this.account(ev, f, speaking, headSpeed, rigid);
+      this.close(ev, f.t, emit);
+      ev = null;
+    }
+    if (!ev && above && f.t - this.firstT >= o.warmupS) {
+      // onset: the frame before the crossing, which the smoothed mesh's AUs reach a frame late; but a crop difference
+      // has no lag, so appearance crossing straight from rest marks its first changed frame itself (on the splices
+      // the onset came one frame early on every appearance-led event: 36 ms mean error against 4)
+      let fresh = false;
+      for (let r = 0; r < NR; r++) if (u[NR + r] > 1 && prev && this.level(prev, 1, r) <= o.release) fresh = true;
       this.ev = {
-        onset: this.last ? this.last.t : f.t,
-        onsetSig: this.last ? this.last.sig : new Float32Array(NR),
+        onset: prev && !fresh ? prev.t : f.t,
+        onsetS: prev,
         apex: s,
         apexScore: score,
         regions: new Set(),
+        carriers: new Set(),
+        auRegions: new Set(),
         maxHeadSpeed: 0,
         rigid: false,
         speakSum: 0,
@@ -245,35 +338,40 @@ class TrackSpotter {
         aboveRun: 0,
         run: 0,
       };
+      ev = this.ev;
     }
-    const ev = this.ev;
     if (ev) {
-      ev.frames++;
-      ev.speakSum += speaking;
-      ev.maxHeadSpeed = Math.max(ev.maxHeadSpeed, headSpeed);
-      ev.rigid ||= rigid;
-      ev.maxAu45 = Math.max(ev.maxAu45, f.au[AU_INDEX.AU45] ?? 0);
-      ev.maxFaceSpeed = Math.max(ev.maxFaceSpeed, f.faceSpeed ?? 0);
+      this.account(ev, f, speaking, headSpeed, rigid);
       ev.run = above ? ev.run + 1 : 0;
       ev.aboveRun = Math.max(ev.aboveRun, ev.run);
-      for (let r = 0; r < NR; r++) if (sig[r] > this.thr[r]) ev.regions.add(FACE_REGIONS[r]);
+      for (let k = 0; k < 2 * NR; k++) {
+        if (!(u[k] > 1)) continue;
+        ev.carriers.add(k);
+        ev.regions.add(FACE_REGIONS[k % NR]);
+        if (k < NR) ev.auRegions.add(FACE_REGIONS[k]);
+      }
       if (score > ev.apexScore) {
         ev.apex = s;
         ev.apexScore = score;
       }
-      if (!active) {
-        this.close(ev, f.t, emit);
-      } else if (f.t - ev.onset >= o.maxEventS) {
-        this.close(ev, f.t, emit);
-      }
+      if (f.t - ev.onset >= o.maxEventS) this.close(ev, f.t, emit);
     } else {
-      // the threshold learns only from rest frames, so an expression does not raise its own bar
-      for (let r = 0; r < NR; r++) this.hist[r][this.histHead] = sig[r];
-      this.histHead = (this.histHead + 1) % this.cap;
-      this.histN = Math.min(this.histN + 1, this.cap);
-      this.updateThresholds();
+      // the thresholds learn only from rest frames, so an expression does not raise its own bar
+      this.auCh.learn(sig);
+      if (f.appearance) this.appCh.learn(app);
+      else this.appCh.reset();
     }
     this.last = s;
+  }
+
+  /** one more frame of an open event */
+  private account(ev: OpenEvent, f: SpotterFrame, speaking: number, headSpeed: number, rigid: boolean): void {
+    ev.frames++;
+    ev.speakSum += speaking;
+    ev.maxHeadSpeed = Math.max(ev.maxHeadSpeed, headSpeed);
+    ev.rigid ||= rigid;
+    ev.maxAu45 = Math.max(ev.maxAu45, f.au[AU_INDEX.AU45] ?? 0);
+    ev.maxFaceSpeed = Math.max(ev.maxFaceSpeed, f.faceSpeed ?? 0);
   }
 
   close(ev: OpenEvent, offset: number, emit: Emit<MicroExpressionRecord>): void {
@@ -283,34 +381,51 @@ class TrackSpotter {
     if (durationMs < o.minDurationMs) return;
     const regions = FACE_REGIONS.filter((r) => ev.regions.has(r));
     if (regions.length === 0) return;
+
     if (ev.maxHeadSpeed > o.maxHeadSpeed || ev.rigid || ev.maxFaceSpeed > o.maxFaceSpeed) return;
     if (ev.aboveRun < o.minFramesAbove) return;
     if (regions.every((r) => r === 'eyes') && ev.maxAu45 >= o.blinkAu45) return;
-    if (regions.every((r) => r === 'mouth' || r === 'jaw') && ev.speakSum / ev.frames >= o.speakingMin) return;
+    if ([...ev.auRegions].every((r) => r === 'mouth' || r === 'jaw') && ev.speakSum / ev.frames >= o.speakingMin)
+      return;
     const aus = AU_NAMES.filter((n, i) => n !== 'AU45' && ev.apex.au[i] >= o.auMin);
+    const apex = ev.apex;
+    const onset = ev.onsetS;
     let intensity = 0;
     let rise = 0;
+    let appRise = 0;
+    let appPeak = 0;
     for (let r = 0; r < NR; r++) {
-      intensity = Math.max(intensity, ev.apex.sig[r]);
-      rise = Math.max(rise, ev.apex.sig[r] - ev.onsetSig[r]);
+      intensity = Math.max(intensity, apex.sig[r]);
+      rise = Math.max(rise, apex.sig[r] - (onset ? onset.sig[r] : 0));
+      const p = apex.app[r];
+      if (!Number.isNaN(p)) {
+        appRise = Math.max(appRise, p - (onset && !Number.isNaN(onset.app[r]) ? onset.app[r] : 0));
+        appPeak = Math.max(appPeak, p);
+      }
     }
-    if (intensity < o.minIntensity || rise < o.minIntensity) return;
+    const byAu = ev.auRegions.size > 0 && intensity >= o.minIntensity && rise >= o.minIntensity;
+    const byAppearance = appRise >= o.appearanceMinRise;
+    if (!byAu && !byAppearance) return;
     emit({
       trackId: this.trackId,
       onset: ev.onset,
-      apex: ev.apex.t,
+      apex: apex.t,
       offset,
       durationMs,
       kind: durationMs < o.microMaxMs ? 'micro' : 'macro',
       regions,
       aus,
-      intensity: Math.min(1, Math.round(intensity * 1000) / 1000),
-      expressionAtApex: ev.apex.expr,
+      intensity: Math.min(1, Math.round((byAu ? intensity : appPeak / APPEARANCE_FULL_SCALE) * 1000) / 1000),
+      expressionAtApex: apex.expr,
     });
   }
 
   flush(emit: Emit<MicroExpressionRecord>): void {
     if (this.ev && this.last) this.close(this.ev, this.last.t, emit);
+  }
+
+  get inEvent(): boolean {
+    return this.ev !== null;
   }
 }
 
@@ -338,6 +453,11 @@ export class MicroExpressionSpotter implements Stage<SpotterFrame, MicroExpressi
       this.tracks.set(f.trackId, t);
     }
     t.push(f, emit);
+  }
+
+  /** An event is open on the track (its appearance reference should hold still: regionMotion.ts). */
+  inEvent(trackId: number): boolean {
+    return this.tracks.get(trackId)?.inEvent ?? false;
   }
 
   /** A track ended: emit what it still holds and forget it. */

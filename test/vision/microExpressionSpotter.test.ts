@@ -147,9 +147,19 @@ test('nothing is spotted in the first warmupS (0.5 s) of a track', async () => {
 /**
  * A still face whose mesh never moves while furrows appear between the brows for 200 ms: only the aligned crop shows
  * it. 64² grey crops with fixed texture and ±2 grey levels of frame noise; the furrows darken a band of the brow box
- * by up to 40 levels.
+ * by up to 40 levels. `still` leaves the furrows out and adds `noise` grey levels of random per-pixel camera noise
+ * and a lighting drift of `drift` grey levels per second over the whole crop.
  */
-function appearanceOnly(withAppearance: boolean): SpotterFrame[] {
+function appearanceOnly(
+  withAppearance: boolean,
+  still: { noise: number; drift: number } | null = null,
+): SpotterFrame[] {
+  let seed = 12345;
+  // deterministic uniform noise in −1..1 (a 32-bit LCG)
+  const rand = () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 2 ** 31 - 1;
+  };
   const est = new ActionUnitEstimator({ prior: false });
   const rm = new RegionMotion();
   const S = 64;
@@ -163,6 +173,7 @@ function appearanceOnly(withAppearance: boolean): SpotterFrame[] {
     const crop = texture.map((v, k) => {
       const x = k % S;
       const y = Math.floor(k / S);
+      if (still) return v + still.drift * t + still.noise * rand();
       const furrow = y >= 20 && y <= 24 && x >= 24 && x <= 40 ? -40 * a : 0;
       return v + furrow + 2 * Math.sin(f * 1.7 + k);
     });
@@ -191,4 +202,33 @@ test('a change seen only in appearance (200 ms furrows on a still mesh) is one b
   assert.ok(Math.abs(e.onset * FPS - START) <= 2, `onset ${e.onset * FPS}`);
   assert.ok(Math.abs(e.apex * FPS - (START + len / 2)) <= 2, `apex ${e.apex * FPS}`);
   assert.ok(Math.abs(e.offset * FPS - (START + len)) <= 2, `offset ${e.offset * FPS}`);
+});
+
+test('appearance noise alone spots nothing: camera noise on a still face, with and without slow lighting drift', async () => {
+  // ±8 grey levels of per-pixel noise (a dim, grainy webcam) and a drift of 4 levels per second (16 over the clip):
+  // the 4-px cells average the grain down, the slow reference follows the drift
+  for (const still of [
+    { noise: 8, drift: 0 },
+    { noise: 8, drift: 4 },
+    { noise: 2, drift: -6 },
+  ]) {
+    const ev = await spot(appearanceOnly(true, still));
+    assert.deepEqual(ev, [], `${JSON.stringify(still)}: ${JSON.stringify(ev)}`);
+  }
+});
+
+test('the appearance channel has its own threshold: AU-led events keep their timing when appearance is noisy', async () => {
+  // the 200 ms brow lowering of the first test with a noisy appearance input (mean 0.02, ±0.01 every frame, the level
+  // of a talking head's mouth region): one max() under one threshold let such noise raise the bar or hold events open
+  const len = Math.round(0.2 * FPS);
+  const frames = sequence((f) => ({ offsets: browLower(envelope(f, START, len, len / 2)) })).map((fr, i) => {
+    const n = 0.02 + 0.01 * Math.sin(i * 2.3);
+    return { ...fr, appearance: { brows: n, eyes: n, nose: n, mouth: n, jaw: n } };
+  });
+  const ev = await spot(frames);
+  assert.equal(ev.length, 1, JSON.stringify(ev));
+  assert.equal(ev[0].kind, 'micro');
+  assert.deepEqual(ev[0].regions, ['brows']);
+  assert.ok(Math.abs(ev[0].onset * FPS - START) <= 2, `onset ${ev[0].onset * FPS}`);
+  assert.ok(Math.abs(ev[0].offset * FPS - (START + len)) <= 2, `offset ${ev[0].offset * FPS}`);
 });
