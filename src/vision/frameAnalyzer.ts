@@ -41,11 +41,11 @@ export interface FrameAnalyzerOptions {
   /**
    * feed each region's appearance change on an aligned 64² grey crop to the spotter next to the AUs (regionMotion.ts
    * appearanceLevel; the spotter gives it its own threshold). On by default: on bench/spotting (speech known) F1
-   * 0.909 → 0.957 and onset error 32 → 4 ms (part of it from maxHeadSpeed 100, which came with it), the talking heads
-   * and the still clips of test/vision/frameAnalyzer.test.ts stay at 0 events. With no speech known at all (the
-   * bench's silent_* run) it spots more spurious articulation (silent F1 0.818 → 0.609): appearance keeps mouth
-   * events alive into neighbouring motion. The crop is fitted on eyes and nose only (alignment.rigidAlignmentAffine),
-   * and an open event holds its reference still. ~0.05 ms per face for the warp.
+   * 0.909 → 0.957 and onset error 32 → 4 ms (part of it from maxHeadSpeed 100, which came with it); with speech known
+   * only from the lips (the bench's silent_* run) F1 0.818 → 0.957 once what speech moves stopped holding events open
+   * (microExpressionSpotter.ts SPEECH_MOVED). The still clips of test/vision/frameAnalyzer.test.ts stay at 0 events,
+   * the talking heads give one (a 1.6 s brow raise while speaking). The crop is fitted on eyes and nose only
+   * (alignment.rigidAlignmentAffine), and an open event holds its reference still. ~0.05 ms per face for the warp.
    */
   appearanceSpotting: boolean;
   /**

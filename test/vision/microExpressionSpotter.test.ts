@@ -23,7 +23,7 @@ const unit = neutralUnitMesh();
  */
 function sequence(
   spec: (frame: number) => FrameSpec,
-  speaking = 0,
+  speakingAt: number | ((frame: number) => number) = 0,
   est = new ActionUnitEstimator({ prior: false }),
 ): SpotterFrame[] {
   const rm = new RegionMotion();
@@ -31,6 +31,7 @@ function sequence(
   for (let f = 0; f < 4 * FPS; f++) {
     const t = f / FPS;
     const lm = toFrame(unit, f, spec(f));
+    const speaking = typeof speakingAt === 'number' ? speakingAt : speakingAt(f);
     const r = est.analyse(0, t, lm, speaking);
     const motion = rm.update(t, r.normMesh);
     out.push({ trackId: 0, t, au: r.au, headPose: headPose(lm), speaking, regionMotion: motion.landmark });
@@ -96,6 +97,26 @@ test('mouth-only motion while speaking is rejected; the same without speech is s
   };
   assert.deepEqual(await spot(sequence(spec, 1)), []);
   assert.equal((await spot(sequence(spec, 0))).length, 1);
+});
+
+test('mouth motion that speech explains only once it is recognised does not swallow a brow lowering during it', async () => {
+  // the lips move from frame START − 15 for 1.2 s; speech is known from frame START − 5 (as when it is read from the
+  // lips, a few frames in); a 200 ms brow lowering starts at START + 10, within the mouth motion
+  const mouthLen = Math.round(1.2 * FPS);
+  const browAt = START + 10;
+  const browLen = Math.round(0.2 * FPS);
+  const spec = (f: number) => {
+    const m = envelope(f, START - 15, mouthLen, 4);
+    const mouth: Record<number, [number, number]> = { 61: [-0.03 * m, -0.05 * m], 291: [0.03 * m, -0.05 * m] };
+    return { offsets: { ...mouth, ...browLower(envelope(f, browAt, browLen, browLen / 2)) } };
+  };
+  const ev = await spot(sequence(spec, (f) => (f >= START - 5 ? 1 : 0)));
+  assert.equal(ev.length, 1, JSON.stringify(ev));
+  const e = ev[0];
+  assert.equal(e.kind, 'micro');
+  assert.deepEqual(e.regions, ['brows']);
+  assert.ok(Math.abs(e.onset * FPS - browAt) <= 2, `onset ${e.onset * FPS}`);
+  assert.ok(Math.abs(e.offset * FPS - (browAt + browLen)) <= 2, `offset ${e.offset * FPS}`);
 });
 
 test("with FrameAnalyzer's mesh smoothing: the 200 ms brow lowering keeps its timing, blink and head turn stay silent", async () => {
