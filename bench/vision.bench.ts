@@ -60,7 +60,16 @@ for (let i = 0; i < N; i++) {
   const crops = alignedCrops(frames[i % frames.length], f.mesh.landmarks);
   const motion = rm.update(t, a.normMesh, crops.grey);
   spotter.push(
-    { trackId: 0, t, au: a.au, headPose: pose, regionMotion: motion.landmark, expression: f.expression.probs },
+    {
+      trackId: 0,
+      t,
+      au: a.au,
+      headPose: pose,
+      regionMotion: motion.landmark,
+      expression: f.expression.probs,
+      // appearance spotting is on by default (FrameAnalyzer)
+      ...(motion.appearanceLevel ? { appearance: motion.appearanceLevel } : {}),
+    },
     (e) => emitted.push(e),
   );
   buildLocalToken(0, t, f.expression, a.au, a.auVelocity);
