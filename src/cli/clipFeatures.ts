@@ -39,7 +39,7 @@ export interface LabelRow {
   speaker?: string;
 }
 
-function splitCsvLine(line: string): string[] {
+export function splitCsvLine(line: string): string[] {
   const out: string[] = [];
   let cur = '';
   let q = false;

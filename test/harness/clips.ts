@@ -131,3 +131,40 @@ export function makeFaceClip(dir: string, audio: string, seconds: number, fps = 
   ]);
   return out;
 }
+
+/** Encodes RGB frames (all `width`×`height`) as a near-lossless H.264 clip at `fps` (no audio). */
+export function writeRgbClip(
+  path: string,
+  frames: readonly { rgb: Uint8Array }[],
+  width: number,
+  height: number,
+  fps: number,
+): string {
+  execFileSync(
+    FFMPEG,
+    [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      `${width}x${height}`,
+      '-r',
+      String(fps),
+      '-i',
+      '-',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      '-crf',
+      '12',
+      path,
+    ],
+    { input: Buffer.concat(frames.map((f) => Buffer.from(f.rgb.buffer, f.rgb.byteOffset, f.rgb.byteLength))) },
+  );
+  return path;
+}
