@@ -25,6 +25,7 @@ import type { LabeledClip } from '../model/trainer.ts';
 import { analyzeFile } from '../pipeline/analyzeFile.ts';
 import type { AudioFinding, EmotionBranch, EmotionPayload, VisionResult } from '../pipeline/branches.ts';
 import { audioBranch } from '../pipeline/branchFactory.ts';
+import { readDataCsv } from './dataCsv.ts';
 
 export interface ClipFeatureExtractor {
   /** changes whenever the features would change (invalidates the cache) */
@@ -39,48 +40,22 @@ export interface LabelRow {
   speaker?: string;
 }
 
-export function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let q = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (q) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') q = false;
-      else cur += ch;
-    } else if (ch === '"') q = true;
-    else if (ch === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out.map((s) => s.trim());
-}
-
 /** labels.csv of a data folder: header with `file` and `label` (or `emotion`), optional `speaker`. */
 export function readLabels(dir: string): { rows: LabelRow[]; skipped: string[] } {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`data folder ${dir} does not exist`);
-  const csv = join(dir, 'labels.csv');
-  if (!existsSync(csv))
-    throw new Error(`${csv} is missing (a header with file and label or emotion, optional speaker)`);
-  const lines = readFileSync(csv, 'utf8')
-    .replace(/^\uFEFF/, '')
-    .split(/\r?\n/)
-    .filter((l) => l.trim() !== '');
-  if (lines.length === 0) throw new Error(`${csv} is empty`);
-  const header = splitCsvLine(lines[0]).map((h) => h.toLowerCase());
+  const {
+    path: csv,
+    headerLine,
+    header,
+    rows: lines,
+  } = readDataCsv(dir, 'labels.csv', 'a header with file and label or emotion, optional speaker');
+  if (headerLine === '') throw new Error(`${csv} is empty`);
   const fi = header.indexOf('file');
   const li = header.indexOf('label') >= 0 ? header.indexOf('label') : header.indexOf('emotion');
   const si = header.indexOf('speaker');
-  if (fi < 0 || li < 0) throw new Error(`${csv}: header needs "file" and "label" (or "emotion"), got: ${lines[0]}`);
+  if (fi < 0 || li < 0) throw new Error(`${csv}: header needs "file" and "label" (or "emotion"), got: ${headerLine}`);
   const rows: LabelRow[] = [];
   const skipped: string[] = [];
-  for (const line of lines.slice(1)) {
-    const cells = splitCsvLine(line);
+  for (const { cells } of lines) {
     const file = cells[fi];
     const label = normalizeLabel(cells[li] ?? '');
     if (!file || !label) {

@@ -4,10 +4,10 @@
  * left empty, so that what is spotted in it counts as false positives. CAS(ME)² and SAMM give frame numbers: pass their
  * frame rate.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Interval } from '../vision/megcEval.ts';
-import { splitCsvLine } from './clipFeatures.ts';
+import { readDataCsv } from './dataCsv.ts';
 
 export interface IntervalLabels {
   /** every video of the folder's intervals.csv, in first-seen order */
@@ -17,35 +17,32 @@ export interface IntervalLabels {
 }
 
 export function readIntervals(dir: string, opts: { fps?: number } = {}): IntervalLabels {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`data folder ${dir} does not exist`);
-  const csv = join(dir, 'intervals.csv');
-  if (!existsSync(csv)) throw new Error(`${csv} is missing (a header with file, onset and offset)`);
-  const lines = readFileSync(csv, 'utf8')
-    .replace(/^\uFEFF/, '')
-    .split(/\r?\n/);
-  const header = splitCsvLine(lines[0] ?? '').map((h) => h.toLowerCase());
+  const {
+    path: csv,
+    headerLine,
+    header,
+    rows,
+  } = readDataCsv(dir, 'intervals.csv', 'a header with file, onset and offset');
   const [fi, oi, ei] = ['file', 'onset', 'offset'].map((h) => header.indexOf(h));
   if (fi < 0 || oi < 0 || ei < 0)
-    throw new Error(`${csv}: header needs "file", "onset" and "offset", got: ${lines[0]}`);
+    throw new Error(`${csv}: header needs "file", "onset" and "offset", got: ${headerLine}`);
   const unit = opts.fps ? 1 / opts.fps : 1;
   const files: string[] = [];
   const truth: Interval[] = [];
-  lines.forEach((line, i) => {
-    if (i === 0 || line.trim() === '') return;
-    const cells = splitCsvLine(line);
+  for (const { line, cells } of rows) {
     const file = cells[fi];
-    const where = `${csv}:${i + 1}`;
+    const where = `${csv}:${line}`;
     if (!file) throw new Error(`${where}: no file`);
     if (!existsSync(join(dir, file))) throw new Error(`${where}: ${file} does not exist`);
     if (!files.includes(file)) files.push(file);
     const [on, off] = [cells[oi] ?? '', cells[ei] ?? ''];
-    if (on === '' && off === '') return;
+    if (on === '' && off === '') continue;
     const onset = Number(on) * unit;
     const offset = Number(off) * unit;
     if (on === '' || off === '' || !Number.isFinite(onset) || !Number.isFinite(offset) || onset < 0 || offset <= onset)
       throw new Error(`${where}: onset and offset must be numbers with 0 ≤ onset < offset, got "${on}", "${off}"`);
     truth.push({ onset, offset, video: file });
-  });
+  }
   if (files.length === 0) throw new Error(`${csv} lists no video`);
   return { files, truth };
 }

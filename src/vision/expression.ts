@@ -145,7 +145,7 @@ function reorder(src: Float32Array, map: readonly number[]): Float32Array {
 /** A half run: which net runs, and each face's previous result (same order as the faces) for the other. */
 export interface HalfExpressionRun {
   net: 'emotion' | 'faceExpression';
-  held: readonly (ExpressionResult | null | undefined)[];
+  held: readonly ExpressionResult[];
 }
 
 /** Both nets over the faces of a frame (one batched run each). One instance per thread (reuses its buffers). */
@@ -170,12 +170,12 @@ export class ExpressionNets {
    * Both nets on every face, or with `half` only `half.net`, the other net's output taken from each face's previous
    * result (the ensemble is recomputed from the fresh and the held output). Half runs are the face branch's last
    * degradation step before frames are dropped (pipeline/frameGate.ts): alternating the nets keeps every frame's
-   * mesh, AUs and spotting and refreshes each net at half the rate. A face without a held result runs both.
+   * mesh, AUs and spotting and refreshes each net at half the rate. Without a held result for every face, both run.
    */
   async run(frame: RgbFrame, faces: readonly FaceRegion[], half?: HalfExpressionRun): Promise<ExpressionResult[]> {
     const n = faces.length;
     if (n === 0) return [];
-    const held = half && faces.every((_, i) => half.held[i]) ? (half.held as readonly ExpressionResult[]) : null;
+    const held = half?.held.length === n ? half.held : null;
     const runEmotion = !held || half?.net === 'emotion';
     const runFaceExpression = !held || half?.net === 'faceExpression';
     const E = EMOTION_INPUT;
@@ -209,10 +209,9 @@ export class ExpressionNets {
       embedding: outputOf(res, 'embedding').slice(i * EMBEDDING, (i + 1) * EMBEDDING),
     });
     return faces.map((_, i) => {
-      const emotion = re ? split(re, EMOTION_CLASS_MAP, i) : (held as readonly ExpressionResult[])[i].emotion;
-      const faceExpression = rf
-        ? split(rf, FACE_EXPRESSION_CLASS_MAP, i)
-        : (held as readonly ExpressionResult[])[i].faceExpression;
+      // a net that did not run has its held results (runEmotion / runFaceExpression are false only with `held`)
+      const emotion = re ? split(re, EMOTION_CLASS_MAP, i) : (held?.[i].emotion as NetOutput);
+      const faceExpression = rf ? split(rf, FACE_EXPRESSION_CLASS_MAP, i) : (held?.[i].faceExpression as NetOutput);
       const probs = ensemble(emotion.probs, faceExpression.probs, this.options.ensemble);
       return { emotion, faceExpression, probs, top: topClass(probs) };
     });

@@ -69,13 +69,16 @@ export function register(program: Command): void {
       }
       bar?.update(files.length);
       bar?.stop();
-      const of = (f: string) => (x: Interval) => x.video === f;
-      const videos = files.map((file) => ({
-        file,
-        truth: truth.filter(of(file)).map((g) => ({ onset: g.onset, offset: g.offset })),
-        spotted: spotted.filter(of(file)).map(({ video: _, ...s }) => s),
-        ...megcEvaluate(spotted.filter(of(file)), truth.filter(of(file)), iou),
-      }));
+      const videos = files.map((file) => {
+        const own = truth.filter((g) => g.video === file);
+        const found = spotted.filter((s) => s.video === file);
+        return {
+          file,
+          truth: own.map((g) => ({ onset: g.onset, offset: g.offset })),
+          spotted: found.map(({ video: _, ...s }) => s),
+          ...megcEvaluate(found, own, iou),
+        };
+      });
       const total = megcEvaluate(spotted, truth, iou);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ iou, ...total, videos })}\n`);
