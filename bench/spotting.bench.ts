@@ -19,21 +19,18 @@ import { type Interval, intervalIou, megcEvaluate } from '../src/vision/megcEval
 import type { MicroExpressionRecord } from '../src/vision/microExpressionSpotter.ts';
 import { mediaPath } from '../test/harness/media.ts';
 import {
-  apexFrame,
-  faceLandmarks,
   type Insertion,
+  loadMeadSplicing,
   MACRO_AT,
   MEAD_CLIPS,
   MEAD_FPS,
   MEAD_NEUTRAL,
-  MEAD_SIZE,
+  type MeadSplicing,
   MICRO_AT,
-  medianPose,
   splice,
   spotExpressions,
   truthOf,
 } from '../test/harness/splicedExpressions.ts';
-import { decodeClip } from '../test/vision/decodeClip.ts';
 
 const neutralPath = mediaPath(join('labeled', 'mead', MEAD_NEUTRAL));
 if (!neutralPath) {
@@ -43,20 +40,17 @@ if (!neutralPath) {
 }
 const cache = new OrtSessionCache({ intraOpThreads: 1 });
 const stack = await FaceStack.load({ cache });
-const decode = (p: string) => decodeClip(p, MEAD_SIZE, MEAD_SIZE);
-const neutral = await decode(neutralPath);
-const neutralLm = await faceLandmarks(stack, neutral);
+const { neutral, neutralLm, apexOf } = (await loadMeadSplicing(stack)) as MeadSplicing;
 
 const spot = (frames: RgbFrame[], speaking: number) => spotExpressions(stack, frames, speaking);
 const fmt = (e: MicroExpressionRecord) =>
   `${e.kind} ${e.onset.toFixed(2)}–${e.offset.toFixed(2)} apex ${e.apex.toFixed(2)} [${e.regions}] ${e.aus} → ${e.expressionAtApex}`;
 
-const pose = medianPose(neutralLm);
 const START = 40; // 1.6 s
-const apexes = new Map<string, Awaited<ReturnType<typeof apexFrame>>>();
-for (const [label, file] of Object.entries(MEAD_CLIPS)) {
-  const path = mediaPath(join('labeled', 'mead', file));
-  if (path) apexes.set(label, await apexFrame(stack, await decode(path), label as keyof typeof MEAD_CLIPS, pose));
+const apexes = new Map<string, NonNullable<Awaited<ReturnType<typeof apexOf>>>>();
+for (const label of Object.keys(MEAD_CLIPS) as (keyof typeof MEAD_CLIPS)[]) {
+  const apex = await apexOf(label);
+  if (apex) apexes.set(label, apex);
 }
 
 interface Run {

@@ -15,20 +15,19 @@ import { OrtSessionCache } from '../../src/model/ortSession.ts';
 import { FaceStack } from '../../src/vision/faceStack.ts';
 import { runCli } from '../harness/cli.ts';
 import { FFMPEG, makeFaceClip, writeRgbClip } from '../harness/clips.ts';
-import { mediaPath, skipWithoutMedia } from '../harness/media.ts';
+import { skipWithoutMedia } from '../harness/media.ts';
 import {
-  apexFrame,
-  faceLandmarks,
+  type ApexFrame,
+  loadMeadSplicing,
   MACRO_AT,
   MEAD_CLIPS,
   MEAD_FPS,
   MEAD_NEUTRAL,
   MEAD_SIZE,
+  type MeadSplicing,
   MICRO_AT,
-  medianPose,
   splice,
 } from '../harness/splicedExpressions.ts';
-import { decodeClip } from '../vision/decodeClip.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'microemo-spot-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -111,16 +110,13 @@ describe('microemo spot-eval on expressions spliced into a real talking face', {
     dir = join(root, 'mead');
     mkdirSync(dir, { recursive: true });
     const cache = new OrtSessionCache({ intraOpThreads: 1 });
-    const stack = await FaceStack.load({ cache });
-    const decode = (f: string) => decodeClip(mediaPath(rel(f)) as string, MEAD_SIZE, MEAD_SIZE);
-    const neutral = await decode(MEAD_NEUTRAL);
-    const lm = await faceLandmarks(stack, neutral);
-    const apex = await apexFrame(stack, await decode(MEAD_CLIPS.happy as string), 'happy', medianPose(lm));
-    const write = (name: string, frames: typeof neutral) =>
+    const mead = (await loadMeadSplicing(await FaceStack.load({ cache }))) as MeadSplicing;
+    const apex = (await mead.apexOf('happy')) as ApexFrame;
+    const write = (name: string, frames: typeof mead.neutral) =>
       writeRgbClip(join(dir, name), frames, MEAD_SIZE, MEAD_SIZE, MEAD_FPS);
-    write('neutral.mp4', neutral);
-    write('micro.mp4', splice(neutral, lm, apex, [MICRO_AT(40)]));
-    write('macro.mp4', splice(neutral, lm, apex, [MACRO_AT(40)]));
+    write('neutral.mp4', mead.neutral);
+    write('micro.mp4', splice(mead.neutral, mead.neutralLm, apex, [MICRO_AT(40)]));
+    write('macro.mp4', splice(mead.neutral, mead.neutralLm, apex, [MACRO_AT(40)]));
     // the splices' changed frames: 1.60–1.80 s and 1.60–2.36 s (splicedExpressions.truthOf)
     writeFileSync(
       join(dir, 'intervals.csv'),

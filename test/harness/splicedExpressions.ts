@@ -9,6 +9,7 @@
  * so this measures whether the spotter finds, times and classifies an appearance + landmark change of a known
  * duration on a real talking face — not its accuracy on spontaneous micro-expressions.
  */
+import { join } from 'node:path';
 import { EXPRESSION_CLASSES, type ExpressionClass } from '../../src/events/schema.ts';
 import { fivePoints, similarityTransform } from '../../src/vision/alignment.ts';
 import type { FaceStack } from '../../src/vision/faceStack.ts';
@@ -16,6 +17,8 @@ import { FrameAnalyzer } from '../../src/vision/frameAnalyzer.ts';
 import { type HeadPose, headPose } from '../../src/vision/headPose.ts';
 import { type RgbFrame, warpAffine } from '../../src/vision/imageOps.ts';
 import type { MicroExpressionRecord } from '../../src/vision/microExpressionSpotter.ts';
+import { decodeClip } from '../vision/decodeClip.ts';
+import { mediaPath } from './media.ts';
 
 export interface ApexFrame {
   frame: RgbFrame;
@@ -159,4 +162,32 @@ export async function spotExpressions(
     out.push(...(await analyzer.analyse(frames[i], i / MEAD_FPS, { global: false, speaking })).microexpressions);
   out.push(...analyzer.flush());
   return out;
+}
+
+/** MEAD's neutral clip as frames with their landmarks, and each label's apex frame posed like them. */
+export interface MeadSplicing {
+  neutral: RgbFrame[];
+  neutralLm: (Float32Array | null)[];
+  /** the apex frame of `label`'s clip closest to the neutral clip's median pose; null when that clip is absent */
+  apexOf(label: ExpressionClass): Promise<(ApexFrame & { poseDistance: number }) | null>;
+}
+
+/** What the spliced-expression test, bench and CLI test start from; null without MEAD's neutral clip. */
+export async function loadMeadSplicing(stack: FaceStack): Promise<MeadSplicing | null> {
+  const decode = async (file: string | undefined) => {
+    const path = file && mediaPath(join('labeled', 'mead', file));
+    return path ? decodeClip(path, MEAD_SIZE, MEAD_SIZE) : null;
+  };
+  const neutral = await decode(MEAD_NEUTRAL);
+  if (!neutral) return null;
+  const neutralLm = await faceLandmarks(stack, neutral);
+  const pose = medianPose(neutralLm);
+  return {
+    neutral,
+    neutralLm,
+    apexOf: async (label) => {
+      const frames = await decode(MEAD_CLIPS[label]);
+      return frames && apexFrame(stack, frames, label, pose);
+    },
+  };
 }

@@ -14,22 +14,20 @@ import { FaceStack } from '../../src/vision/faceStack.ts';
 import type { RgbFrame } from '../../src/vision/imageOps.ts';
 import { intervalIou } from '../../src/vision/megcEval.ts';
 import type { MicroExpressionRecord } from '../../src/vision/microExpressionSpotter.ts';
-import { mediaPath, skipWithoutMedia } from '../harness/media.ts';
+import { skipWithoutMedia } from '../harness/media.ts';
 import {
-  apexFrame,
-  faceLandmarks,
+  type ApexFrame,
+  loadMeadSplicing,
   MACRO_AT,
   MEAD_CLIPS,
   MEAD_FPS,
   MEAD_NEUTRAL,
-  MEAD_SIZE,
+  type MeadSplicing,
   MICRO_AT,
-  medianPose,
   splice,
   spotExpressions,
   truthOf,
 } from '../harness/splicedExpressions.ts';
-import { decodeClip } from './decodeClip.ts';
 
 const rel = (f: string) => join('labeled', 'mead', f);
 const LABELS = ['happy', 'sad', 'surprised'] as const;
@@ -38,13 +36,10 @@ const skip = skipWithoutMedia(rel(MEAD_NEUTRAL), ...LABELS.map((l) => rel(MEAD_C
 describe('spotting expressions spliced into a real talking face', { skip }, () => {
   const cache = new OrtSessionCache({ intraOpThreads: 1 });
   let stack: FaceStack;
-  let neutral: RgbFrame[];
-  let neutralLm: (Float32Array | null)[];
-  const decode = (f: string) => decodeClip(mediaPath(rel(f)) as string, MEAD_SIZE, MEAD_SIZE);
+  let mead: MeadSplicing;
   before(async () => {
     stack = await FaceStack.load({ cache });
-    neutral = await decode(MEAD_NEUTRAL);
-    neutralLm = await faceLandmarks(stack, neutral);
+    mead = (await loadMeadSplicing(stack)) as MeadSplicing;
   });
   after(() => cache.releaseAll());
 
@@ -53,19 +48,19 @@ describe('spotting expressions spliced into a real talking face', { skip }, () =
 
   test('the neutral clip alone: nothing spotted, also with no speech known (his articulation is seen on the lips)', async () => {
     for (const speaking of [1, 0]) {
-      const events = await spot(neutral, speaking);
+      const events = await spot(mead.neutral, speaking);
       assert.equal(events.length, 0, `speaking ${speaking}: ${events.map(fmt).join('; ')}`);
     }
   });
 
   for (const label of LABELS) {
     test(`${label}: the 200 ms micro and the 760 ms macro insertion are each spotted, timed and classified`, async () => {
-      const apex = await apexFrame(stack, await decode(MEAD_CLIPS[label] as string), label, medianPose(neutralLm));
+      const apex = (await mead.apexOf(label)) as ApexFrame;
       for (const [kind, ins] of [
         ['micro', MICRO_AT(40)],
         ['macro', MACRO_AT(40)],
       ] as const) {
-        const events = await spot(splice(neutral, neutralLm, apex, [ins]));
+        const events = await spot(splice(mead.neutral, mead.neutralLm, apex, [ins]));
         const gt = truthOf(ins, MEAD_FPS);
         const hits = events.filter((e) => intervalIou(e, gt) >= 0.5);
         assert.equal(hits.length, 1, `${kind}: truth ${gt.onset}–${gt.offset}, spotted ${events.map(fmt).join('; ')}`);
